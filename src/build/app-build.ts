@@ -1,0 +1,122 @@
+// Runs the app's install and build steps: Node apps in a Debian build container with the
+// image's own Node and npm (so native modules match), Django's collectstatic in a container
+// of the runtime layers themselves. Output: staged directories for the app's layers.
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { AppPlan, Plan } from '../plan/types.js';
+import { appPaths } from '../names.js';
+import { workError } from '../types.js';
+import { docker } from './docker.js';
+import { onCancel, run } from './proc.js';
+import { ensureBuilderImage, nodeBuilderSpec } from './builder-image.js';
+import { copySource, finishAppRoot } from './app-stage.js';
+import type { BuildEnv } from './build-env.js';
+
+export interface StagedApp {
+  /** Root of the dependencies layer (node_modules), or null. */
+  depsRoot: string | null;
+  /** Root of the app layer. */
+  appRoot: string;
+}
+
+/** Does the npm lockfile contain packages with install scripts (native modules)? */
+export function needsNativeToolchain(appDir: string): boolean {
+  const lock = join(appDir, 'package-lock.json');
+  if (!existsSync(lock)) return false;
+  try {
+    const pkgs = JSON.parse(readFileSync(lock, 'utf8')).packages ?? {};
+    return Object.values(pkgs).some((p: any) => p && p.hasInstallScript);
+  } catch {
+    return false;
+  }
+}
+
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export function nodeBuildScript(app: AppPlan): string {
+  const yarn = app.spec.packageManager.value === 'yarn';
+  const build = app.spec.build.value;
+  const lines = ['set -eu'];
+  const install = app.spec.install.value.map((argv) => argv.map(shq).join(' '));
+  if (!build.length) {
+    // No build step: install production dependencies only.
+    lines.push(...install.map((c) => (yarn ? `${c} --production --non-interactive` : `${c} --omit=dev --no-audit --no-fund`)));
+  } else {
+    lines.push(...install.map((c) => (yarn ? `${c} --non-interactive` : `${c} --no-audit --no-fund`)));
+    lines.push(...build.map((argv) => argv.map(shq).join(' ')));
+    lines.push(yarn ? 'yarnpkg install --frozen-lockfile --production --non-interactive --prefer-offline' : 'npm prune --omit=dev --no-audit --no-fund');
+  }
+  return lines.join('\n');
+}
+
+/** Run a build container, removing it if the run is cancelled or fails. */
+async function runBuildContainer(args: string[], log: (s: string) => void, logFile?: string): Promise<void> {
+  const name = `bulwark-build-${randomBytes(5).toString('hex')}`;
+  const undo = onCancel(() => docker(['rm', '-f', name], { allowFail: true }).then(() => undefined));
+  try {
+    const r = await docker(['run', '--rm', '--name', name, ...args], { allowFail: true, timeoutMs: 1_800_000, logFile, onLine: (l) => log(`  | ${l}`) });
+    if (r.code !== 0) {
+      const last = (r.stderr || r.stdout).trim().split('\n').filter((l) => l.trim()).slice(-1)[0] ?? '';
+      throw workError(`the app's install/build step failed inside the build container (exit ${r.code}): ${last.trim()}${logFile ? `; full log: ${logFile}` : ''}`);
+    }
+  } finally {
+    await docker(['rm', '-f', name], { allowFail: true });
+    undo();
+  }
+}
+
+export async function stageNodeApp(plan: Plan, app: AppPlan, work: string, env: BuildEnv, log: (s: string) => void, logFile?: string): Promise<StagedApp> {
+  const paths = appPaths(app.spec.name);
+  const appRoot = join(work, 'app');
+  const code = join(appRoot, paths.code.slice(1));
+  await copySource(app, code);
+  let depsRoot: string | null = null;
+  if (app.spec.install.value.length) {
+    const builder = await ensureBuilderImage(nodeBuilderSpec({ yarn: app.spec.packageManager.value === 'yarn', native: needsNativeToolchain(app.spec.dir) }), plan.suite, plan.mirror, log);
+    log(`${app.spec.name}: installing dependencies with ${app.spec.packageManager.value} in ${builder}`);
+    await runBuildContainer([
+      '-v', `${code}:${paths.code}`, '-w', paths.code,
+      '-v', 'bulwark-npm-cache:/root/.npm', '-v', 'bulwark-yarn-cache:/usr/local/share/.cache/yarn',
+      '-e', 'NODE_ENV=production', '-e', 'npm_config_update_notifier=false',
+      ...env.dockerArgs,
+      builder, 'sh', '-c', nodeBuildScript(app),
+    ], log, logFile);
+    const nm = join(code, 'node_modules');
+    if (existsSync(nm)) {
+      depsRoot = join(work, 'deps');
+      const target = join(depsRoot, paths.code.slice(1), 'node_modules');
+      await mkdir(join(depsRoot, paths.code.slice(1)), { recursive: true });
+      await rename(nm, target);
+      await run('chown', ['-hR', '0:0', depsRoot]);
+    }
+  }
+  await run('chown', ['-hR', '0:0', appRoot]);
+  await finishAppRoot(app, appRoot);
+  return { depsRoot, appRoot };
+}
+
+/** Django's collectstatic, run by the image's own Python in a container with no network. */
+export async function stagePythonApp(app: AppPlan, work: string, stageImage: string | null, log: (s: string) => void, logFile?: string): Promise<StagedApp> {
+  const paths = appPaths(app.spec.name);
+  const appRoot = join(work, 'app');
+  const code = join(appRoot, paths.code.slice(1));
+  await copySource(app, code);
+  await finishAppRoot(app, appRoot);
+  await rm(join(code, '.static'), { recursive: true, force: true });
+  if (app.spec.django && stageImage) {
+    log(`${app.spec.name}: collectstatic`);
+    const envArgs = Object.entries(app.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    // The state path is replaced by a throwaway dir: collectstatic must not leave state in the image.
+    await runBuildContainer([
+      '--network', 'none', '--user', '0:0',
+      '-v', `${code}:${paths.code}`, '-v', `${join(appRoot, 'opt/bulwark')}:/opt/bulwark:ro`,
+      '--tmpfs', paths.state, '-w', paths.code,
+      ...envArgs, '-e', 'SECRET_KEY=collectstatic-only-not-a-secret',
+      '--entrypoint', '/usr/bin/python3', stageImage, '-m', 'django', 'collectstatic', '--noinput', '-v', '0',
+    ], log, logFile);
+    await run('chown', ['-hR', '0:0', code]);
+  }
+  return { depsRoot: null, appRoot };
+}

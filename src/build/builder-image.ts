@@ -1,0 +1,37 @@
+// Build-stage images: a Debian rootfs with the tools an app's install needs (npm, yarnpkg,
+// compilers for native modules), made by mmdebstrap from the Debian mirror and imported into
+// Docker. They never become part of a runtime image; they are cached by content hash.
+import { createHash } from 'node:crypto';
+import { imageExists } from './docker.js';
+import { run } from './proc.js';
+import { envError } from '../types.js';
+
+export interface BuilderSpec {
+  kind: 'node';
+  packages: string[];
+}
+
+export function nodeBuilderSpec(opts: { yarn: boolean; native: boolean }): BuilderSpec {
+  const packages = ['ca-certificates', 'nodejs', 'npm'];
+  if (opts.yarn) packages.push('yarnpkg');
+  if (opts.native) packages.push('g++', 'make', 'python3');
+  return { kind: 'node', packages: packages.sort() };
+}
+
+export function builderTag(spec: BuilderSpec, suite: string, mirror: string): string {
+  const h = createHash('sha256').update(JSON.stringify({ spec, suite, mirror, v: 1 })).digest('hex').slice(0, 16);
+  return `bulwark/builder-${spec.kind}:${suite}-${h}`;
+}
+
+export async function ensureBuilderImage(spec: BuilderSpec, suite: string, mirror: string, log: (s: string) => void): Promise<string> {
+  const tag = builderTag(spec, suite, mirror);
+  if (await imageExists(tag)) return tag;
+  log(`builder ${tag}: mmdebstrap ${suite} with ${spec.packages.join(' ')} (once per package set)`);
+  const r = await run('bash', ['-c', 'set -o pipefail; mmdebstrap --quiet --mode=root --variant=minbase --include="$1" "$2" - "$3" | docker import --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" - "$4"', 'x',
+    spec.packages.join(','), suite, mirror, tag], { timeoutMs: 1_200_000, allowFail: true });
+  if (r.code !== 0 || !(await imageExists(tag))) {
+    if (/mmdebstrap: (not found|No such file)/.test(r.stderr)) throw envError('mmdebstrap not found: apt-get install mmdebstrap (scripts/setup does it)');
+    throw envError(`could not make the ${spec.kind} build image with mmdebstrap from ${mirror}: ${r.stderr.trim().split('\n').slice(-1)[0]}; check the mirror (--mirror)`);
+  }
+  return tag;
+}

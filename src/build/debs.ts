@@ -1,0 +1,39 @@
+// The sha256-addressed .deb store: a locked package keeps building after the mirror drops it.
+import { existsSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DebPackage } from '../lock/archive.js';
+import { httpGet, sha256hex } from '../lock/archive.js';
+import { cacheDir } from './cache.js';
+import { workError } from '../types.js';
+
+export const debStoreDir = () => join(cacheDir(), 'debs');
+
+/** Path of the verified .deb in the store, fetching it first when absent. */
+export async function fetchDeb(p: DebPackage): Promise<string> {
+  const dir = debStoreDir();
+  const path = join(dir, `${p.sha256}.deb`);
+  if (existsSync(path)) return path;
+  await mkdir(dir, { recursive: true });
+  const data = await httpGet(`${p.baseUrl}/${p.filename}`, `${p.name} ${p.version}`);
+  if (sha256hex(data) !== p.sha256)
+    throw workError(`${p.name} ${p.version} from the mirror does not match the sha256 in the signed index; retry, or use another --mirror`);
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, path);
+  return path;
+}
+
+/** Fetch several with bounded parallelism; results in input order. */
+export async function fetchDebs(pkgs: DebPackage[], parallel = 6): Promise<string[]> {
+  const out: string[] = new Array(pkgs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < pkgs.length) {
+      const i = next++;
+      out[i] = await fetchDeb(pkgs[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, pkgs.length) }, worker));
+  return out;
+}

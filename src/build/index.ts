@@ -1,0 +1,63 @@
+// Build: render the build dir, then run the jobs (a base layer before what stands on it,
+// apps in parallel through p-queue), and record the artifacts.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import PQueue from 'p-queue';
+import type { Artifact } from '../types.js';
+import type { ProjectContext } from '../cli/project.js';
+import { renderBuildDir, composePath, type RenderOptions } from '../render/index.js';
+import { writeTreeAtomic } from './atomic.js';
+import { requireDocker } from './docker.js';
+import { buildDockerImage, type DockerBuildResult } from './docker-target.js';
+import { prepareBuildEnv } from './build-env.js';
+import { recordArtifacts } from './manifest.js';
+import { cacheDir } from './cache.js';
+
+export async function generate(ctx: ProjectContext, opts: RenderOptions): Promise<string> {
+  await writeTreeAtomic(ctx.plan.buildDir, renderBuildDir(ctx.plan, opts));
+  return ctx.plan.buildDir;
+}
+
+export interface BuildOptions extends RenderOptions {
+  buildCa?: string;
+  log: (s: string) => void;
+}
+
+export interface BuildResult {
+  artifacts: Artifact[];
+  docker: Array<DockerBuildResult & { seconds: number }>;
+}
+
+export async function build(ctx: ProjectContext, opts: BuildOptions): Promise<BuildResult> {
+  const { plan } = ctx;
+  const wantDocker = plan.targets.includes('docker');
+  if (wantDocker) await requireDocker();
+  await generate(ctx, opts);
+  const logDir = join(plan.projectDir, '.bulwark', 'logs');
+  await mkdir(logDir, { recursive: true });
+  await mkdir(join(cacheDir(), 'tmp'), { recursive: true });
+  const tmp = await mkdtemp(join(cacheDir(), 'tmp', 'env-'));
+  const results: BuildResult['docker'] = [];
+  try {
+    const env = await prepareBuildEnv(tmp, opts.buildCa);
+    // Local builds are CPU- and disk-bound on one machine: two at a time at most.
+    const queue = new PQueue({ concurrency: 2 });
+    const jobs = (wantDocker ? ctx.apps : []).map((planned) =>
+      queue.add(async () => {
+        const logFile = join(logDir, `${planned.plan.spec.name}-docker.log`);
+        await writeFile(logFile, '');
+        const t0 = Date.now();
+        const r = await buildDockerImage(plan, planned, env, join(plan.buildDir, composePath(planned.plan.spec.name)), opts.log, logFile);
+        results.push({ ...r, seconds: (Date.now() - t0) / 1000 });
+      }),
+    );
+    const settled = await Promise.allSettled(jobs);
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  const artifacts = results.map((r) => r.artifact);
+  if (artifacts.length) await recordArtifacts(plan.projectDir, artifacts);
+  return { artifacts, docker: results };
+}

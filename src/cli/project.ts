@@ -1,0 +1,56 @@
+// Shared by plan, generate and build: find the app(s), read the archive, make the Plan.
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { detectApp } from '../detect/index.js';
+import { createPlan, DEFAULT_MIRROR, DEFAULT_SECURITY_MIRROR, type PlannedApp } from '../plan/index.js';
+import type { Plan, Suite } from '../plan/types.js';
+import { loadUniverse } from '../lock/universe.js';
+import { usageError } from '../types.js';
+import { capture } from '../build/proc.js';
+import type { PackerDialect } from '../render/packer-dialect.js';
+
+export const commonOptions = {
+  json: { type: 'boolean' },
+  suite: { type: 'string' },
+  mirror: { type: 'string' },
+  'security-mirror': { type: 'string' },
+  target: { type: 'string', multiple: true },
+} as const;
+
+export const commonHelp = `  --suite trixie|bookworm   Debian suite for every layer (default trixie)
+  --mirror URL              Debian mirror (default ${DEFAULT_MIRROR})
+  --security-mirror URL     Debian security mirror (default ${DEFAULT_SECURITY_MIRROR})
+  --target NAME             docker (default); qemu, aws, gcp, digitalocean are rendered as Packer HCL
+  --json                    one JSON object on stdout; progress on stderr`;
+
+export interface ProjectContext {
+  plan: Plan;
+  apps: PlannedApp[];
+}
+
+export function resolveProjectDir(arg: string | undefined): string {
+  const dir = resolve(arg ?? '.');
+  if (!existsSync(dir)) throw usageError(`${dir}: no such folder; pass the folder of your app`);
+  if (!statSync(dir).isDirectory()) throw usageError(`${dir} is a file; pass the folder of your app`);
+  return dir;
+}
+
+export async function loadProject(dirArg: string | undefined, values: { suite?: string; mirror?: string; 'security-mirror'?: string; target?: string[] }): Promise<ProjectContext> {
+  const dir = resolveProjectDir(dirArg);
+  const suite = (values.suite ?? 'trixie') as Suite;
+  if (suite !== 'trixie' && suite !== 'bookworm') throw usageError(`--suite ${suite}: choose trixie or bookworm`);
+  const targets = values.target?.length ? values.target : ['docker'];
+  for (const t of targets)
+    if (!['docker', 'qemu', 'aws', 'gcp', 'digitalocean'].includes(t)) throw usageError(`--target ${t}: choose docker, qemu, aws, gcp or digitalocean`);
+  const spec = await detectApp(dir, { suite });
+  const mirror = (values.mirror ?? DEFAULT_MIRROR).replace(/\/$/, '');
+  const u = await loadUniverse(suite, mirror, (values['security-mirror'] ?? DEFAULT_SECURITY_MIRROR).replace(/\/$/, ''));
+  return createPlan(dir, [spec], u, { suite, mirror, targets });
+}
+
+/** Which Packer syntax to write: Debian's 1.6 when that is what is installed, else current. */
+export async function packerDialect(): Promise<PackerDialect> {
+  const v = await capture('packer', ['version'], { allowFail: true, timeoutMs: 10_000 }).catch(() => '');
+  const m = v.match(/Packer v(\d+)\.(\d+)/);
+  return m && Number(m[1]) === 1 && Number(m[2]) < 7 ? 'packer-1.6' : 'current';
+}
