@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { AppPlan, Plan } from '../plan/types.js';
 import { appPaths } from '../names.js';
 import { workError } from '../types.js';
-import { docker } from './docker.js';
+import { docker, removeContainer } from './docker.js';
 import { onCancel, run } from './proc.js';
 import { ensureBuilderImage, nodeBuilderSpec } from './builder-image.js';
 import { copySource, finishAppRoot } from './app-stage.js';
@@ -54,7 +54,7 @@ export function nodeBuildScript(app: AppPlan): string {
 /** Run a build container, removing it if the run is cancelled or fails. */
 async function runBuildContainer(args: string[], log: (s: string) => void, logFile?: string): Promise<void> {
   const name = `bulwark-build-${randomBytes(5).toString('hex')}`;
-  const undo = onCancel(() => docker(['rm', '-f', name], { allowFail: true }).then(() => undefined));
+  const undo = onCancel(() => removeContainer(name));
   try {
     const r = await docker(['run', '--rm', '--name', name, ...args], { allowFail: true, timeoutMs: 1_800_000, logFile, onLine: (l) => log(`  | ${l}`) });
     if (r.code !== 0) {
@@ -62,7 +62,7 @@ async function runBuildContainer(args: string[], log: (s: string) => void, logFi
       throw workError(`the app's install/build step failed inside the build container (exit ${r.code}): ${last.trim()}${logFile ? `; full log: ${logFile}` : ''}`);
     }
   } finally {
-    await docker(['rm', '-f', name], { allowFail: true });
+    await removeContainer(name);
     undo();
   }
 }

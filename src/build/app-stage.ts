@@ -6,7 +6,7 @@ import type { AppPlan } from '../plan/types.js';
 import { listSourceFiles } from '../plan/source-hash.js';
 import { appPaths } from '../names.js';
 import { renderAccounts } from './rootfs.js';
-import { renderLaunchConfig, NODE_HEALTH, NODE_LAUNCHER, PYTHON_HEALTH, PYTHON_LAUNCHER, renderDjangoSettings } from '../render/launcher.js';
+import { renderLaunchConfig, NODE_HEALTH, NODE_LAUNCHER, NODE_STATIC_SERVER, PYTHON_HEALTH, PYTHON_LAUNCHER, renderDjangoSettings } from '../render/launcher.js';
 
 export const writableSkip = (app: AppPlan) => new Set(app.spec.writable.map((w) => w.path.replace(/\/$/, '')));
 
@@ -35,6 +35,7 @@ export function bulwarkFiles(app: AppPlan): Record<string, string> {
   } else {
     files['launch.mjs'] = NODE_LAUNCHER;
     files['health.mjs'] = NODE_HEALTH;
+    if (app.spec.framework.value === 'static') files['static-server.mjs'] = NODE_STATIC_SERVER;
   }
   return files;
 }

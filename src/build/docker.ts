@@ -26,3 +26,16 @@ export async function imageExists(ref: string): Promise<boolean> {
 export async function inspectImage(ref: string): Promise<any> {
   return JSON.parse(await dockerOut(['image', 'inspect', ref]))[0];
 }
+
+/**
+ * Remove a container and wait until it is really gone: with --rm, docker may answer
+ * "removal already in progress" while the container still exists.
+ */
+export async function removeContainer(name: string, waitMs = 15_000): Promise<void> {
+  await docker(['rm', '-f', name], { allowFail: true, timeoutMs: 60_000 });
+  const t0 = Date.now();
+  while (Date.now() - t0 < waitMs) {
+    if ((await docker(['container', 'inspect', name], { allowFail: true, timeoutMs: 10_000 })).code !== 0) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -72,7 +72,25 @@ export async function loadImage(configJson: string, layers: ImageLayer[], tags: 
     pack.entry({ name: 'manifest.json', mtime: new Date(0) }, JSON.stringify(manifest));
     pack.finalize();
   })();
+  const previous = await previousIds(tags);
   const [res] = await Promise.all([run('docker', ['load'], { inputStream: pack as unknown as NodeJS.ReadableStream, timeoutMs: 900_000, allowFail: true }), feed]);
   if (res.code !== 0) throw workError(`docker load failed: ${res.stderr.trim().split('\n').pop()}`);
+  // A rebuild moves the tags to the new image: remove the old one if that left it untagged
+  // and unused (docker refuses while a container uses it, which is what we want).
+  for (const old of previous) if (old !== id) await removeIfUntagged(old);
   return id;
+}
+
+async function previousIds(tags: string[]): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const t of tags) {
+    const r = await run('docker', ['image', 'inspect', '-f', '{{.Id}}', t], { allowFail: true, timeoutMs: 30_000 });
+    if (r.code === 0) ids.add(r.stdout.trim());
+  }
+  return [...ids];
+}
+
+async function removeIfUntagged(id: string): Promise<void> {
+  const r = await run('docker', ['image', 'inspect', '-f', '{{len .RepoTags}}', id], { allowFail: true, timeoutMs: 30_000 });
+  if (r.code === 0 && r.stdout.trim() === '0') await run('docker', ['rmi', id], { allowFail: true, timeoutMs: 60_000 });
 }

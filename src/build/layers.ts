@@ -22,7 +22,7 @@ export interface LayerDefinition {
 }
 
 /** Bump when the way layers are assembled changes, so old cache entries are not reused. */
-export const LAYER_FORMAT = 1;
+export const LAYER_FORMAT = 2;
 
 export function loadLayerDefinition(name: string): LayerDefinition {
   const file = join(repoRoot, 'base-images', name, 'layer.json');

@@ -90,7 +90,7 @@ export async function writeUserlandEtc(dir: string): Promise<void> {
   await writeFile(join(dir, 'etc/nsswitch.conf'), 'passwd: files\ngroup: files\nhosts: files dns\n');
   await writeFile(join(dir, 'etc/timezone'), 'Etc/UTC\n');
   if (!existsSync(join(dir, 'etc/localtime'))) await symlink('/usr/share/zoneinfo/Etc/UTC', join(dir, 'etc/localtime'));
-  for (const d of ['tmp', 'var/tmp']) {
+  for (const d of ['tmp']) {
     await mkdir(join(dir, d), { recursive: true });
     await chmod(join(dir, d), 0o1777);
   }

@@ -62,6 +62,8 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   async (e: unknown) => {
     await cancelAll();
+    // A cancelled run fails its pending steps; report the cancellation, not their errors.
+    if (stopping) return;
     if (e instanceof BulwarkError) {
       process.stderr.write(`bulwark: ${e.message}\n`);
       process.exit(e.exitCode);

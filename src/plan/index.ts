@@ -42,13 +42,22 @@ export interface PlannedApp {
   resolved: ResolvedLayer[];
 }
 
-export function planApp(spec: AppSpec, u: Universe, opts: PlanOptions, epoch: number): PlannedApp {
+/** Static sites are served by Bulwark's own file server, in the image's Node. */
+function withStaticServer(spec: AppSpec): AppSpec {
+  if (spec.framework.value !== 'static') return spec;
+  const evidence = [{ file: '.', note: 'static site: served by /opt/bulwark/static-server.mjs' }];
+  return { ...spec, start: { value: { argv: ['node', '/opt/bulwark/static-server.mjs'], portVia: 'env' }, evidence }, install: { value: [], evidence } };
+}
+
+export function planApp(detected: AppSpec, u: Universe, opts: PlanOptions, epoch: number): PlannedApp {
+  const spec = withStaticServer(detected);
   const defs = layersFor(spec).map(loadLayerDefinition);
   let appPackages: string[] = [];
   if (spec.python) {
     const r = mapRequirements(spec.python.requirements, u, opts.suite);
     if (r.problems.length) throw usageError(r.problems[0]!);
-    appPackages = r.packages;
+    // Bulwark serves Python apps with gunicorn, and Django's static files with WhiteNoise.
+    appPackages = [...new Set([...r.packages, 'python3-gunicorn', ...(spec.django ? ['python3-whitenoise'] : [])])].sort();
   }
   const extra = appPackages.length ? [{ name: 'app-packages', packages: appPackages }] : [];
   const resolved = resolveLayers(u, defs, extra);

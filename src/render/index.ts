@@ -3,10 +3,8 @@ import type { Plan } from '../plan/types.js';
 import type { OutFile } from '../build/atomic.js';
 import { renderCompose } from './compose.js';
 import { bulwarkFiles } from '../build/app-stage.js';
-import { renderPackerTemplate, renderPlaceholderVars } from './packer.js';
+import { renderPackerFiles } from './packer.js';
 import type { PackerDialect } from './packer-dialect.js';
-import { renderProvisionScripts } from './provision.js';
-import { renderAppUnit } from './systemd.js';
 import { imageTag } from '../build/docker-target.js';
 
 export interface RenderOptions {
@@ -21,10 +19,7 @@ export function renderBuildDir(plan: Plan, opts: RenderOptions): Record<string, 
     const n = app.spec.name;
     files[composePath(n)] = { content: renderCompose(app, imageTag(app)) };
     for (const [f, c] of Object.entries(bulwarkFiles(app))) files[`${n}/image/opt/bulwark/${f}`] = { content: c };
-    files[`packer/${n}.pkr.hcl`] = { content: renderPackerTemplate(plan, app, opts.packerDialect) };
-    files[`packer/${n}.example.pkrvars.hcl`] = { content: renderPlaceholderVars(plan, app) };
-    for (const [f, c] of Object.entries(renderProvisionScripts(plan, app))) files[`packer/${f}`] = { content: c, mode: 0o755 };
-    files[`systemd/${app.spec.name}.service`] = { content: renderAppUnit(plan, app) };
+    for (const [f, c] of Object.entries(renderPackerFiles(plan, app, opts.packerDialect))) files[f] = { content: c, mode: f.endsWith('.sh') ? 0o755 : 0o644 };
   }
   files['plan.json'] = { content: JSON.stringify(plan, null, 2) + '\n' };
   files['README.md'] = { content: renderBuildReadme(plan) };
@@ -43,11 +38,11 @@ ${apps.map((n) => `| \`${n}/compose.yaml\` | how to run the ${n} container: read
 ${apps.map((n) => `| \`${n}/image/opt/bulwark/\` | the entrypoint files Bulwark puts into the ${n} image |`).join('\n')}
 | \`packer/<app>.pkr.hcl\` | the VM image template (qemu, then imports into AWS, GCP, DigitalOcean) |
 | \`packer/<app>.example.pkrvars.hcl\` | every variable the template takes, with placeholder values |
-| \`packer/provision/\` | shell scripts the template runs inside the VM (also usable by hand) |
+| \`packer/provision/<app>/\` | shell scripts the template runs inside the VM (also usable by hand) |
 | \`systemd/\` | the hardened unit each app runs under on a VM |
 | \`plan.json\` | the plan these files were rendered from |
 
 Run a container by hand: \`docker compose -f ${apps[0] ?? 'APP'}/compose.yaml up -d\`.
-Validate a VM template: \`packer validate -var-file=packer/APP.example.pkrvars.hcl packer/APP.pkr.hcl\`.
+Validate a VM template: point \`ssh_private_key_file\` and \`app_bundle\` in \`packer/APP.example.pkrvars.hcl\` at real files (Packer reads them), then \`packer validate -var-file=packer/APP.example.pkrvars.hcl packer/APP.pkr.hcl\`.
 `;
 }
