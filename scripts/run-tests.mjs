@@ -16,6 +16,7 @@ const t0 = Date.now();
 for (const s of suites) {
   const r = spawnSync(process.execPath, [join(root, 'node_modules/uvu/bin.js'), join('dist/test', s), pattern], {
     cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 28,
+    env: process.stdout.isTTY ? process.env : { ...process.env, NO_COLOR: '1' },
   });
   process.stdout.write(r.stdout);
   const total = +(r.stdout.match(/Total:\s+(\d+)/)?.[1] ?? 0);

@@ -261,7 +261,7 @@ test('cli: detect --json prints the AppSpec; a missing folder exits 2', async ()
   assert.is(spec.framework.value, 'flask');
   const missing = await bulwark(['detect', fixture('detect', 'no-such-app')], { timeoutMs: 30_000 });
   assert.is(missing.code, 2);
-  assert.match(missing.stderr, /no-such-app is not a folder/);
+  assert.match(missing.stderr, /no-such-app: no such folder/);
   const bad = await bulwark(['detect', fixture('detect', 'start-and')], { timeoutMs: 30_000 });
   assert.is(bad.code, 2);
   assert.match(bad.stderr, /package\.json:5/);
