@@ -13,10 +13,15 @@ import { onCancel, run } from './proc.js';
 import { ensureBuilderImage, nodeBuilderSpec } from './builder-image.js';
 import { copySource, finishAppRoot } from './app-stage.js';
 import type { BuildEnv } from './build-env.js';
+import { writeLayerTar, type LayerFile } from './layer-tar.js';
+import { cacheDir } from './cache.js';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 
 export interface StagedApp {
-  /** Root of the dependencies layer (node_modules), or null. */
-  depsRoot: string | null;
+  /** The dependencies layer (node_modules), already tarred and cached; or null. */
+  depsLayer: LayerFile | null;
+  depsCached?: boolean;
   /** Root of the app layer. */
   appRoot: string;
 }
@@ -72,9 +77,19 @@ export async function stageNodeApp(plan: Plan, app: AppPlan, work: string, env: 
   const appRoot = join(work, 'app');
   const code = join(appRoot, paths.code.slice(1));
   await copySource(app, code);
-  let depsRoot: string | null = null;
+  let depsLayer: LayerFile | null = null;
   if (app.spec.install.value.length) {
-    const builder = await ensureBuilderImage(nodeBuilderSpec({ yarn: app.spec.packageManager.value === 'yarn', native: needsNativeToolchain(app.spec.dir) }), plan.suite, plan.mirror, log);
+    const builder = await ensureBuilderImage(nodeBuilderSpec({ yarn: app.spec.packageManager.value === 'yarn', native: needsNativeToolchain(app.spec.dir) }), plan.suite, plan.mirror, plan.securityMirror, log);
+    // Without a build step, node_modules depends only on the manifests, the lockfile and the
+    // builder: reuse the layer when none of them changed (a source-only change skips npm ci).
+    const key = app.spec.build.value.length ? null : depsCacheKey(app, builder, plan.sourceDateEpoch);
+    const cached = key ? await readCachedDeps(key) : null;
+    if (cached) {
+      log(`${app.spec.name}: dependencies unchanged, reusing their layer`);
+      await run('chown', ['-hR', '0:0', appRoot]);
+      await finishAppRoot(app, appRoot);
+      return { depsLayer: cached, depsCached: true, appRoot };
+    }
     log(`${app.spec.name}: installing dependencies with ${app.spec.packageManager.value} in ${builder}`);
     await runBuildContainer([
       '-v', `${code}:${paths.code}`, '-w', paths.code,
@@ -85,16 +100,17 @@ export async function stageNodeApp(plan: Plan, app: AppPlan, work: string, env: 
     ], log, logFile);
     const nm = join(code, 'node_modules');
     if (existsSync(nm)) {
-      depsRoot = join(work, 'deps');
+      const depsRoot = join(work, 'deps');
       const target = join(depsRoot, paths.code.slice(1), 'node_modules');
       await mkdir(join(depsRoot, paths.code.slice(1)), { recursive: true });
       await rename(nm, target);
       await run('chown', ['-hR', '0:0', depsRoot]);
+      depsLayer = key ? await writeCachedDeps(key, depsRoot, plan.sourceDateEpoch) : await writeLayerTar(depsRoot, join(work, 'deps.tar'), plan.sourceDateEpoch);
     }
   }
   await run('chown', ['-hR', '0:0', appRoot]);
   await finishAppRoot(app, appRoot);
-  return { depsRoot, appRoot };
+  return { depsLayer, appRoot };
 }
 
 /** Django's collectstatic, run by the image's own Python in a container with no network. */
@@ -118,5 +134,34 @@ export async function stagePythonApp(app: AppPlan, work: string, stageImage: str
     ], log, logFile);
     await run('chown', ['-hR', '0:0', code]);
   }
-  return { depsRoot: null, appRoot };
+  return { depsLayer: null, appRoot };
+}
+
+const DEPS_INPUTS = ['package.json', 'package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', '.npmrc', '.yarnrc'];
+
+export function depsCacheKey(app: AppPlan, builder: string, epoch: number): string {
+  const h = createHash('sha256').update(JSON.stringify({ v: 1, builder, epoch, script: nodeBuildScript(app) }));
+  for (const f of DEPS_INPUTS) {
+    const p = join(app.spec.dir, f);
+    h.update(`\0${f}\0`);
+    if (existsSync(p)) h.update(readFileSync(p));
+  }
+  return h.digest('hex');
+}
+
+const depsPath = (key: string) => join(cacheDir(), 'app-deps', `${key}.tar`);
+
+async function readCachedDeps(key: string): Promise<LayerFile | null> {
+  const tar = depsPath(key);
+  if (!existsSync(tar) || !existsSync(`${tar}.json`)) return null;
+  return { ...JSON.parse(await readFile(`${tar}.json`, 'utf8')), path: tar };
+}
+
+async function writeCachedDeps(key: string, root: string, epoch: number): Promise<LayerFile> {
+  const tar = depsPath(key);
+  await mkdir(join(cacheDir(), 'app-deps'), { recursive: true });
+  const lf = await writeLayerTar(root, `${tar}.${process.pid}.tmp`, epoch);
+  await rename(lf.path, tar);
+  await writeFile(`${tar}.json`, JSON.stringify({ diffId: lf.diffId, size: lf.size }));
+  return { ...lf, path: tar };
 }

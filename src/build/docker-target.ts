@@ -99,10 +99,10 @@ export async function buildDockerImage(
     } else {
       staged = await stageNodeApp(plan, app, work, env, log, logFile);
     }
-    if (staged.depsRoot) {
-      const lf = await writeLayerTar(staged.depsRoot, join(work, 'deps.tar'), epoch);
+    if (staged.depsLayer) {
+      const lf = staged.depsLayer;
       layers.push({ name: 'app-deps', path: lf.path, diffId: lf.diffId, createdBy: `bulwark: ${app.spec.name} dependencies (${app.spec.packageManager.value})` });
-      report.push({ name: 'app-deps', diffId: lf.diffId, cached: false });
+      report.push({ name: 'app-deps', diffId: lf.diffId, cached: staged.depsCached === true });
     }
     const lf = await writeLayerTar(staged.appRoot, join(work, 'app.tar'), epoch);
     layers.push({ name: 'app', path: lf.path, diffId: lf.diffId, createdBy: `bulwark: ${app.spec.name} code and entrypoint` });

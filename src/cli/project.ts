@@ -44,8 +44,9 @@ export async function loadProject(dirArg: string | undefined, values: { suite?: 
     if (!['docker', 'qemu', 'aws', 'gcp', 'digitalocean'].includes(t)) throw usageError(`--target ${t}: choose docker, qemu, aws, gcp or digitalocean`);
   const spec = await detectApp(dir, { suite });
   const mirror = (values.mirror ?? DEFAULT_MIRROR).replace(/\/$/, '');
-  const u = await loadUniverse(suite, mirror, (values['security-mirror'] ?? DEFAULT_SECURITY_MIRROR).replace(/\/$/, ''));
-  return createPlan(dir, [spec], u, { suite, mirror, targets });
+  const securityMirror = (values['security-mirror'] ?? DEFAULT_SECURITY_MIRROR).replace(/\/$/, '');
+  const u = await loadUniverse(suite, mirror, securityMirror);
+  return createPlan(dir, [spec], u, { suite, mirror, securityMirror, targets });
 }
 
 /** Which Packer syntax to write: Debian's 1.6 when that is what is installed, else current. */

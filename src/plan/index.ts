@@ -19,6 +19,7 @@ export const DEFAULT_EPOCH = 1767225600;
 export interface PlanOptions {
   suite: Suite;
   mirror: string;
+  securityMirror: string;
   targets: string[];
   epoch?: number;
 }
@@ -104,6 +105,7 @@ export function createPlan(projectDir: string, specs: AppSpec[], u: Universe, op
       buildDir: join(projectDir, '.bulwark', 'build'),
       suite: opts.suite,
       mirror: opts.mirror,
+      securityMirror: opts.securityMirror,
       sourceDateEpoch: epoch,
       apps: apps.map((a) => a.plan),
       targets: opts.targets,

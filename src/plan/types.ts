@@ -36,6 +36,7 @@ export interface Plan {
   buildDir: string;
   suite: Suite;
   mirror: string; // Debian mirror URL
+  securityMirror: string; // Debian security mirror URL
   /** SOURCE_DATE_EPOCH used for every timestamp in generated artifacts. */
   sourceDateEpoch: number;
   apps: AppPlan[];

@@ -81,6 +81,7 @@ export function samplePlan(overrides: Partial<Plan> = {}): Plan {
     buildDir: '/srv/project/.bulwark/build',
     suite: 'trixie',
     mirror: 'http://deb.debian.org/debian',
+    securityMirror: 'http://deb.debian.org/debian-security',
     sourceDateEpoch: 1700000000,
     apps: [expressApp, djangoApp],
     targets: ['docker', 'qemu', 'aws', 'gcp', 'digitalocean'],
