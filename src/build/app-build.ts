@@ -45,6 +45,12 @@ export function nodeBuildScript(app: AppPlan): string {
   const build = app.spec.build.value;
   const lines = ['set -eu'];
   const install = app.spec.install.value.map((argv) => argv.map(shq).join(' '));
+  if (yarn && app.spec.install.value.some((argv) => argv.includes('--immutable'))) {
+    // Yarn 4: install everything, build, then keep production dependencies only; its state
+    // file and cache stay out of the app.
+    lines.push(...install, ...build.map((argv) => argv.map(shq).join(' ')), 'yarnpkg workspaces focus --all --production', 'rm -f .yarn/install-state.gz', 'rmdir .yarn 2>/dev/null || true');
+    return lines.join('\n');
+  }
   if (!build.length) {
     // No build step: install production dependencies only.
     lines.push(...install.map((c) => (yarn ? `${c} --production --non-interactive` : `${c} --omit=dev --no-audit --no-fund`)));
@@ -93,7 +99,8 @@ export async function stageNodeApp(plan: Plan, app: AppPlan, work: string, env: 
     log(`${app.spec.name}: installing dependencies with ${app.spec.packageManager.value} in ${builder}`);
     await runBuildContainer([
       '-v', `${code}:${paths.code}`, '-w', paths.code,
-      '-v', 'bulwark-npm-cache:/root/.npm', '-v', 'bulwark-yarn-cache:/usr/local/share/.cache/yarn',
+      '-v', 'bulwark-npm-cache:/root/.npm', '-v', 'bulwark-yarn-cache:/usr/local/share/.cache/yarn', '-v', 'bulwark-yarn-berry-cache:/root/.yarn/berry',
+      '-e', 'YARN_NODE_LINKER=node-modules', '-e', 'YARN_ENABLE_TELEMETRY=0', '-e', 'YARN_ENABLE_GLOBAL_CACHE=1',
       '-e', 'NODE_ENV=production', '-e', 'npm_config_update_notifier=false',
       ...env.dockerArgs,
       builder, 'sh', '-c', nodeBuildScript(app),

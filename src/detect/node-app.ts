@@ -1,4 +1,3 @@
-// What Express and generic Node apps share: start command, lockfile and package manager,
 // Node version, port, health path, secrets and writable data.
 import { posix } from 'node:path';
 import { BulwarkError, type AppSpec, type Evidence, type Fact, type Framework, type StartCommand } from '../types.js';
@@ -8,7 +7,7 @@ import { readGitignore } from './gitignore.js';
 import { appName } from './name.js';
 import type { PackageJson } from './package-json.js';
 import { pathRefs, sqliteUrlPaths, type PathRef } from './paths.js';
-import { runtimeVersionFact, type VersionRequest } from './runtimes.js';
+import { runtimeVersionFact, suiteRuntimes, type VersionRequest } from './runtimes.js';
 import { findSecrets } from './secrets.js';
 import { addWritableFromRefs, WritableSet, writeCalls } from './writable.js';
 
@@ -99,11 +98,19 @@ export function nodeDependencies(ctx: DetectContext, pkg: PackageJson): Deps {
   const yarnLock = ctx.exists('yarn.lock') ? 'yarn.lock' : undefined;
   const wantsYarn = /^yarn@/.test(pkg.packageManager ?? '');
   let pm: 'npm' | 'yarn';
+  let yarnInstall: string[] = [];
   let lockEv: Evidence[];
   if (yarnLock && (!npmLock || wantsYarn)) {
-    // Debian's yarnpkg is Yarn 1; a Yarn 2+ lockfile has a __metadata block it cannot read.
-    if (/^__metadata:/m.test(ctx.read('yarn.lock') ?? ''))
-      throw new BulwarkError(`${ctx.where('yarn.lock', 1)}: this is a Yarn 2+ lockfile, and Debian ships Yarn 1 (yarnpkg); run \`npm install\` and commit package-lock.json instead`, 2);
+    // The lockfile format must match the suite's yarnpkg: Yarn 1 (bookworm) cannot read a
+    // Yarn 2+ lockfile (it has a __metadata block), and Yarn 4 (trixie) would rewrite a Yarn 1
+    // lockfile, which a frozen install refuses.
+    const berry = /^__metadata:/m.test(ctx.read('yarn.lock') ?? '');
+    const debianYarn = suiteRuntimes[ctx.suite].yarn;
+    if (berry && debianYarn === 1)
+      throw new BulwarkError(`${ctx.where('yarn.lock', 1)}: this is a Yarn 2+ lockfile, and Debian ${ctx.suite} ships Yarn 1 (yarnpkg); build with --suite trixie (Yarn 4), or run \`npm install\` and commit package-lock.json`, 2);
+    if (!berry && debianYarn === 4)
+      throw new BulwarkError(`${ctx.where('yarn.lock', 1)}: this is a Yarn 1 lockfile, and Debian ${ctx.suite} ships Yarn 4 (yarnpkg); run \`yarnpkg install\` with Yarn 4 and commit the migrated yarn.lock, or build with --suite bookworm (Yarn 1)`, 2);
+    yarnInstall = berry ? ['yarnpkg', 'install', '--immutable'] : ['yarnpkg', 'install', '--frozen-lockfile'];
     pm = 'yarn';
     lockEv = [ev('yarn.lock', 1, npmLock ? `packageManager "${pkg.packageManager}"` : 'lockfile')];
   } else if (npmLock) {
@@ -122,7 +129,7 @@ export function nodeDependencies(ctx: DetectContext, pkg: PackageJson): Deps {
       build: buildFact(pkg, 'npm'),
     };
   }
-  const install = pm === 'npm' ? [['npm', 'ci']] : [['yarnpkg', 'install', '--frozen-lockfile']];
+  const install = pm === 'npm' ? [['npm', 'ci']] : [yarnInstall];
   return { packageManager: { value: pm, evidence: lockEv }, install: { value: install, evidence: lockEv }, build: buildFact(pkg, pm) };
 }
 
@@ -204,6 +211,8 @@ export function nodePathRefs(ctx: DetectContext, files: string[]): PathRef[] {
 
 /** The AppSpec fields every Node app has; the framework adds static dirs on top. */
 export function nodeSpec(ctx: DetectContext, pkg: PackageJson, framework: Framework, start: NodeStart, staticDirs: Fact<string[]>): AppSpec {
+  // The runtime is checked before the lockfile: the Node version decides everything else.
+  const runtimeVersion = runtimeVersionFact(ctx, 'node', nodeVersionRequests(ctx, pkg), 'package.json');
   const deps = nodeDependencies(ctx, pkg);
   const files = nodeSources(ctx, start.entry);
   const { port, portVia } = nodePort(ctx, files, start.fact);
@@ -219,7 +228,7 @@ export function nodeSpec(ctx: DetectContext, pkg: PackageJson, framework: Framew
     dir: ctx.abs,
     framework: { value: framework, evidence: [fwEvidence] },
     runtime: { value: 'node', evidence: [ev('package.json', 1)] },
-    runtimeVersion: runtimeVersionFact(ctx, 'node', nodeVersionRequests(ctx, pkg), 'package.json'),
+    runtimeVersion,
     packageManager: deps.packageManager,
     install: deps.install,
     build: deps.build,

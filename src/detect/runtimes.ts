@@ -6,9 +6,10 @@ import type { Suite } from '../plan/types.js';
 import type { DetectContext } from './context.js';
 import { satisfiesPep440, satisfiesSemver } from './version-ranges.js';
 
-export const suiteRuntimes: Record<Suite, { node: string; python: string }> = {
-  trixie: { node: '20.19.2', python: '3.13.5' },
-  bookworm: { node: '18.19.0', python: '3.11.2' },
+/** yarn: the major version of Debian's yarnpkg (trixie ships Yarn 4 "berry", bookworm Yarn 1). */
+export const suiteRuntimes: Record<Suite, { node: string; python: string; yarn: 1 | 4 }> = {
+  trixie: { node: '20.19.2', python: '3.13.5', yarn: 4 },
+  bookworm: { node: '18.19.0', python: '3.11.2', yarn: 1 },
 };
 
 export const suites = Object.keys(suiteRuntimes) as Suite[];

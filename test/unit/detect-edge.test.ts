@@ -160,9 +160,15 @@ test('express start from main, then from server.js; none at all is an error', as
   assert.match(e.message, /package\.json: no start command/);
 });
 
-test('lockfiles: yarn berry and pnpm are refused with the fix', async () => {
-  const berry = await failure(makeApp({ 'package.json': expressPkg({ start: 'node s.js' }), 'yarn.lock': '__metadata:\n  version: 6\n', 's.js': '' }));
-  assert.match(berry.message, /yarn\.lock:1: this is a Yarn 2\+ lockfile/);
+test('lockfiles: a yarn.lock must match the suite\'s Yarn; pnpm is refused with the fix', async () => {
+  const berryFiles = { 'package.json': expressPkg({ start: 'node s.js' }), 'yarn.lock': '__metadata:\n  version: 8\n', 's.js': '' };
+  const berry = await failure(makeApp(berryFiles), { suite: 'bookworm' });
+  assert.match(berry.message, /yarn\.lock:1: this is a Yarn 2\+ lockfile, and Debian bookworm ships Yarn 1/);
+  assert.equal((await detectApp(makeApp(berryFiles))).install.value, [['yarnpkg', 'install', '--immutable']]);
+  const classicFiles = { 'package.json': expressPkg({ start: 'node s.js' }), 'yarn.lock': '# yarn lockfile v1\n\n', 's.js': '' };
+  const classic = await failure(makeApp(classicFiles));
+  assert.match(classic.message, /yarn\.lock:1: this is a Yarn 1 lockfile, and Debian trixie ships Yarn 4/);
+  assert.equal((await detectApp(makeApp(classicFiles), { suite: 'bookworm' })).install.value, [['yarnpkg', 'install', '--frozen-lockfile']]);
   const pnpm = await failure(makeApp({ 'package.json': expressPkg({ start: 'node s.js' }), 'pnpm-lock.yaml': "lockfileVersion: '9.0'\n", 's.js': '' }));
   assert.match(pnpm.message, /pnpm-lock\.yaml:1: pnpm is not available in Debian/);
 });

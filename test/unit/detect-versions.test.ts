@@ -8,7 +8,7 @@ import { jsonErrorOffset } from '../../src/detect/json-position.js';
 import { plainNodeArgv } from '../../src/detect/node-app.js';
 
 test('suite runtimes', () => {
-  assert.equal(suiteRuntimes, { trixie: { node: '20.19.2', python: '3.13.5' }, bookworm: { node: '18.19.0', python: '3.11.2' } });
+  assert.equal(suiteRuntimes, { trixie: { node: '20.19.2', python: '3.13.5', yarn: 4 }, bookworm: { node: '18.19.0', python: '3.11.2', yarn: 1 } });
 });
 
 test('semver ranges', () => {

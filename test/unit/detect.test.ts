@@ -59,7 +59,7 @@ test('express with yarn.lock, scripts.build, .nvmrc and destructured PORT defaul
   const s = await app('express-yarn');
   assert.is(s.name, 'chat-app');
   assert.is(s.packageManager.value, 'yarn');
-  assert.equal(s.install.value, [['yarnpkg', 'install', '--frozen-lockfile']]);
+  assert.equal(s.install.value, [['yarnpkg', 'install', '--immutable']], 'trixie ships Yarn 4');
   assert.equal(s.build.value, [['yarnpkg', 'run', 'build']]);
   assert.equal(at(s.build.evidence), ['package.json:5']);
   assert.equal(s.start.value.argv, ['node', 'src/index.js']);
