@@ -2,6 +2,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { detectApp } from '../detect/index.js';
+import { loadSite } from '../site/load.js';
+import { applySiteOverrides } from '../site/apply.js';
 import { createPlan, DEFAULT_MIRROR, DEFAULT_SECURITY_MIRROR, type PlannedApp } from '../plan/index.js';
 import type { Plan, Suite } from '../plan/types.js';
 import { loadUniverse } from '../lock/universe.js';
@@ -37,16 +39,24 @@ export function resolveProjectDir(arg: string | undefined): string {
 
 export async function loadProject(dirArg: string | undefined, values: { suite?: string; mirror?: string; 'security-mirror'?: string; target?: string[] }): Promise<ProjectContext> {
   const dir = resolveProjectDir(dirArg);
-  const suite = (values.suite ?? 'trixie') as Suite;
+  // bulwark.hcl (optional) first; command-line flags win over it.
+  const site = await loadSite(dir);
+  const suite = (values.suite ?? site.suite ?? 'trixie') as Suite;
   if (suite !== 'trixie' && suite !== 'bookworm') throw usageError(`--suite ${suite}: choose trixie or bookworm`);
-  const targets = values.target?.length ? values.target : ['docker'];
+  const targets = values.target?.length ? values.target : (site.targets ?? ['docker']);
   for (const t of targets)
     if (!['docker', 'qemu', 'aws', 'gcp', 'digitalocean'].includes(t)) throw usageError(`--target ${t}: choose docker, qemu, aws, gcp or digitalocean`);
-  const spec = await detectApp(dir, { suite });
-  const mirror = (values.mirror ?? DEFAULT_MIRROR).replace(/\/$/, '');
-  const securityMirror = (values['security-mirror'] ?? DEFAULT_SECURITY_MIRROR).replace(/\/$/, '');
+  const specs = [];
+  const extraEnv: Record<string, Record<string, string>> = {};
+  for (const app of site.apps) {
+    const spec = applySiteOverrides(await detectApp(app.path, { suite, framework: app.framework }), app, site.file);
+    extraEnv[spec.name] = app.env;
+    specs.push(spec);
+  }
+  const mirror = (values.mirror ?? site.mirror ?? DEFAULT_MIRROR).replace(/\/$/, '');
+  const securityMirror = (values['security-mirror'] ?? site.securityMirror ?? DEFAULT_SECURITY_MIRROR).replace(/\/$/, '');
   const u = await loadUniverse(suite, mirror, securityMirror);
-  return createPlan(dir, [spec], u, { suite, mirror, securityMirror, targets });
+  return createPlan(dir, specs, u, { suite, mirror, securityMirror, targets, extraEnv });
 }
 
 /** Which Packer syntax to write: Debian's 1.6 when that is what is installed, else current. */

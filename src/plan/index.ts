@@ -22,6 +22,8 @@ export interface PlanOptions {
   securityMirror: string;
   targets: string[];
   epoch?: number;
+  /** Non-secret environment per app name, from bulwark.hcl. */
+  extraEnv?: Record<string, Record<string, string>>;
 }
 
 /** Which base layers an app stands on, bottom first. */
@@ -65,7 +67,7 @@ export function planApp(detected: AppSpec, u: Universe, opts: PlanOptions, epoch
   const layers: LayerPlan[] = resolved.map((r) => ({ name: r.def.name, packages: r.def.packages, hash: r.hash }));
   const skip = new Set(spec.writable.map((w) => w.path.replace(/\/$/, '')));
   const paths = appPaths(spec.name);
-  const env: Record<string, string> = { PORT: String(spec.port.value), BULWARK_APP: spec.name };
+  const env: Record<string, string> = { ...(opts.extraEnv?.[spec.name] ?? {}), PORT: String(spec.port.value), BULWARK_APP: spec.name };
   if (spec.runtime.value === 'python') Object.assign(env, { PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1', PYTHONPATH: `/opt/bulwark:${paths.code}` });
   if (spec.django) env.DJANGO_SETTINGS_MODULE = 'bulwark_settings';
   if (spec.runtime.value !== 'python') env.NODE_ENV = 'production';

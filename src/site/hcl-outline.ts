@@ -504,12 +504,14 @@ class Parser {
       const items: HclExpr[] = [];
       for (;;) {
         if (this.is(this.peek(), ']')) break;
-        if (this.peek().kind === 'eof') throw new Stop(open.line, `the list "[" on line ${open.line} is never closed: add ]`);
+        if (this.peek().kind === 'eof') throw new Stop(open.line, 'the list "[" is never closed: add ]');
         items.push(this.expr());
         const sep = this.peek();
         if (this.is(sep, ',')) this.take();
-        else if (!this.is(sep, ']'))
-          throw new Stop(sep.line, sep.kind === 'eof' ? `the list "[" on line ${open.line} is never closed: add ]` : `expected "," or "]" in the list, found ${describe(sep)}`);
+        else if (!this.is(sep, ']')) {
+          if (sep.kind === 'eof' || this.is(sep, '}') || this.is(sep, ')')) throw new Stop(open.line, `the list "[" is never closed: add ]${sep.kind === 'eof' ? '' : ` before the "${sep.text}" on line ${sep.line}`}`);
+          throw new Stop(sep.line, `expected "," or "]" in the list, found ${describe(sep)}`);
+        }
       }
       const close = this.take();
       return { line: open.line, start: open.start, end: close.end, literal: items.every((x) => x.literal), items };
@@ -527,7 +529,7 @@ class Parser {
         this.skipNewlines();
         const k = this.peek();
         if (this.is(k, '}')) break;
-        if (k.kind === 'eof') throw new Stop(open.line, `the map "{" on line ${open.line} is never closed: add }`);
+        if (k.kind === 'eof') throw new Stop(open.line, 'the map "{" is never closed: add }');
         let key: string | null = null;
         if (k.kind === 'ident' && (this.is(this.toks[this.pos + 1]!, '=') || this.is(this.toks[this.pos + 1]!, ':'))) {
           this.take();
@@ -547,8 +549,10 @@ class Parser {
         entries.push({ key, line: k.line, value });
         const sep = this.raw();
         if (this.is(sep, ',')) this.pos++;
-        else if (sep.kind !== 'nl' && !this.is(sep, '}'))
-          throw new Stop(sep.line, sep.kind === 'eof' ? `the map "{" on line ${open.line} is never closed: add }` : `expected "," or a new line between the entries of the map, found ${describe(sep)}`);
+        else if (sep.kind !== 'nl' && !this.is(sep, '}')) {
+          if (sep.kind === 'eof' || this.is(sep, ']') || this.is(sep, ')')) throw new Stop(open.line, `the map "{" is never closed: add }${sep.kind === 'eof' ? '' : ` before the "${sep.text}" on line ${sep.line}`}`);
+          throw new Stop(sep.line, `expected "," or a new line between the entries of the map, found ${describe(sep)}`);
+        }
       }
       const close = this.take();
       return { line: open.line, start: open.start, end: close.end, literal, entries };
