@@ -101,6 +101,8 @@ export interface Artifact {
   port: number;
   stateVolume: string;
   healthPath: string;
+  /** CycloneDX SBOM of the image (absolute path); its sha256 is in the image label dev.bulwark.sbom. */
+  sbom?: string;
   /** Base layer digests (sha256 of each layer's uncompressed tar) by layer name. */
   baseLayers?: Record<string, string>;
   builtAt?: string;

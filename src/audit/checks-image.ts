@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { BulwarkLock } from '../lock/types.js';
 // SECURITY-CHECKS A1–A6 and the image half of A15: pure functions over `docker image inspect`
 // output and the image's file list, so each rule is unit-tested without Docker.
 import { posix } from 'node:path';
@@ -146,28 +148,15 @@ export function checkHygiene(fs: ImageFs): CheckResult {
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const short = (d: string) => d.slice(0, 19) + '…';
 
-/**
- * Layer names a bulwark.lock lists. The lock format lands with issue 3, so accept the likely
- * shapes: `layers` as an object keyed by name, or an array of names / {name} objects, at any depth.
- */
-export function lockLayerNames(lock: unknown): Set<string> {
-  const names = new Set<string>();
-  const visit = (v: unknown) => {
-    if (Array.isArray(v)) return v.forEach(visit);
-    if (!v || typeof v !== 'object') return;
-    for (const [k, val] of Object.entries(v)) {
-      if (k === 'layers') {
-        if (Array.isArray(val)) {
-          for (const l of val) {
-            const name = typeof l === 'string' ? l : (l as { name?: unknown } | null)?.name;
-            if (typeof name === 'string') names.add(name);
-          }
-        } else if (val && typeof val === 'object') for (const n of Object.keys(val)) names.add(n);
-      } else visit(val);
-    }
-  };
-  visit(lock);
-  return names;
+/** The pins of one app as the builder labels them (dev.bulwark.lock): layer by layer, bottom first. */
+export function lockPinsDigest(lock: BulwarkLock, app: string): string | null {
+  const la = lock.apps?.[app];
+  if (!la) return null;
+  const pins = la.layers.map((l) => [
+    l.startsWith('app-packages/') ? 'app-packages' : l,
+    (lock.layers[l]?.packages ?? []).map((n) => [n, lock.packages[n]?.version, lock.packages[n]?.sha256]),
+  ]);
+  return `sha256:${createHash('sha256').update(JSON.stringify(pins)).digest('hex')}`;
 }
 
 /**
@@ -187,10 +176,18 @@ export function checkBasePinned(inspect: ImageInspect, artifact?: Artifact, lock
   const byId = artifact ? `; artifact recorded as ${short(artifact.id)}` : `; audited as ${short(inspect.Id)}`;
   if (lock === undefined) return result('A6', 'pass', `${pinned}${byId}; lock not checked (audit the app folder)`);
   if (lock === null) return result('A6', 'pass', `no lock yet: base layers pinned by digest in labels (${pinned}${byId})`);
-  const listed = lockLayerNames(lock);
-  const missing = layerNames.filter((n) => !listed.has(n));
+  const l = lock as BulwarkLock;
+  const app = labels['dev.bulwark.app'] ?? artifact?.app ?? '';
+  const la = l.apps?.[app];
+  if (!la) return result('A6', 'fail', `bulwark.lock has no entry for ${app || 'this app'}: run \`bulwark lock\``);
+  const lockLayers = new Set(la.layers.map((n) => (n.startsWith('app-packages/') ? 'app-packages' : n)));
+  const missing = layerNames.filter((n) => !lockLayers.has(n));
   if (missing.length) return result('A6', 'fail', `bulwark.lock does not list layer(s): ${missing.join(', ')}`);
-  return result('A6', 'pass', `${pinned}${byId}; all listed in bulwark.lock`);
+  const unpinned = la.layers.flatMap((n) => l.layers[n]?.packages ?? []).filter((p) => !/^[0-9a-f]{64}$/.test(l.packages[p]?.sha256 ?? '') || !l.packages[p]?.version);
+  if (unpinned.length) return result('A6', 'fail', `bulwark.lock has no version and sha256 for: ${listSome(unpinned)}`);
+  const built = labels['dev.bulwark.lock'];
+  if (built && built !== lockPinsDigest(l, app)) return result('A6', 'fail', `the image was built from other pins than bulwark.lock now holds: rebuild it (\`bulwark build\`)`);
+  return result('A6', 'pass', `${pinned}${byId}; every layer and package pinned in bulwark.lock${built ? ', and the image matches it' : ''}`);
 }
 
 /** The app an image belongs to: its label, else artifacts.json, else its one /var/lib/<app> volume. */

@@ -14,7 +14,7 @@ import { ensureBuilderImage, nodeBuilderSpec } from './builder-image.js';
 import { copySource, finishAppRoot } from './app-stage.js';
 import type { BuildEnv } from './build-env.js';
 import { writeLayerTar, type LayerFile } from './layer-tar.js';
-import { cacheDir } from './cache.js';
+import { buildCacheDir, noCache } from './cache.js';
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 
@@ -78,7 +78,7 @@ async function runBuildContainer(args: string[], log: (s: string) => void, logFi
   }
 }
 
-export async function stageNodeApp(plan: Plan, app: AppPlan, work: string, env: BuildEnv, log: (s: string) => void, logFile?: string): Promise<StagedApp> {
+export async function stageNodeApp(plan: Plan, app: AppPlan, work: string, env: BuildEnv, depsKey: string | null, log: (s: string) => void, logFile?: string): Promise<StagedApp> {
   const paths = appPaths(app.spec.name);
   const appRoot = join(work, 'app');
   const code = join(appRoot, paths.code.slice(1));
@@ -86,10 +86,11 @@ export async function stageNodeApp(plan: Plan, app: AppPlan, work: string, env: 
   let depsLayer: LayerFile | null = null;
   if (app.spec.install.value.length) {
     const builder = await ensureBuilderImage(nodeBuilderSpec({ yarn: app.spec.packageManager.value === 'yarn', native: needsNativeToolchain(app.spec.dir) }), plan.suite, plan.mirror, plan.securityMirror, log);
-    // Without a build step, node_modules depends only on the manifests, the lockfile and the
-    // builder: reuse the layer when none of them changed (a source-only change skips npm ci).
-    const key = app.spec.build.value.length ? null : depsCacheKey(app, builder, plan.sourceDateEpoch);
-    const cached = key ? await readCachedDeps(key) : null;
+    // node_modules depends only on the manifests, the lockfile and the builder. Without a build
+    // step, reuse it when none of them changed (a source-only change skips npm ci); with one,
+    // the install must run for the build anyway, and its result is stored for rebases.
+    const key = depsKey;
+    const cached = key && !app.spec.build.value.length ? await readCachedDeps(key) : null;
     if (cached) {
       log(`${app.spec.name}: dependencies unchanged, reusing their layer`);
       await run('chown', ['-hR', '0:0', appRoot]);
@@ -99,7 +100,8 @@ export async function stageNodeApp(plan: Plan, app: AppPlan, work: string, env: 
     log(`${app.spec.name}: installing dependencies with ${app.spec.packageManager.value} in ${builder}`);
     await runBuildContainer([
       '-v', `${code}:${paths.code}`, '-w', paths.code,
-      '-v', 'bulwark-npm-cache:/root/.npm', '-v', 'bulwark-yarn-cache:/usr/local/share/.cache/yarn', '-v', 'bulwark-yarn-berry-cache:/root/.yarn/berry',
+      // Package managers' download caches (content-addressed by npm and yarn), unless --no-cache.
+      ...(noCache() ? [] : ['-v', 'bulwark-npm-cache:/root/.npm', '-v', 'bulwark-yarn-cache:/usr/local/share/.cache/yarn', '-v', 'bulwark-yarn-berry-cache:/root/.yarn/berry']),
       '-e', 'YARN_NODE_LINKER=node-modules', '-e', 'YARN_ENABLE_TELEMETRY=0', '-e', 'YARN_ENABLE_GLOBAL_CACHE=1',
       '-e', 'NODE_ENV=production', '-e', 'npm_config_update_notifier=false',
       ...env.dockerArgs,
@@ -156,7 +158,7 @@ export function depsCacheKey(app: AppPlan, builder: string, epoch: number): stri
   return h.digest('hex');
 }
 
-const depsPath = (key: string) => join(cacheDir(), 'app-deps', `${key}.tar`);
+const depsPath = (key: string) => join(buildCacheDir(), 'app-deps', `${key}.tar`);
 
 async function readCachedDeps(key: string): Promise<LayerFile | null> {
   const tar = depsPath(key);
@@ -166,7 +168,7 @@ async function readCachedDeps(key: string): Promise<LayerFile | null> {
 
 async function writeCachedDeps(key: string, root: string, epoch: number): Promise<LayerFile> {
   const tar = depsPath(key);
-  await mkdir(join(cacheDir(), 'app-deps'), { recursive: true });
+  await mkdir(join(buildCacheDir(), 'app-deps'), { recursive: true });
   const lf = await writeLayerTar(root, `${tar}.${process.pid}.tmp`, epoch);
   await rename(lf.path, tar);
   await writeFile(`${tar}.json`, JSON.stringify({ diffId: lf.diffId, size: lf.size }));

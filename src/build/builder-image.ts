@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import { imageExists } from './docker.js';
 import { run } from './proc.js';
 import { envError } from '../types.js';
+import { noCache } from './cache.js';
+import { onCancel } from './proc.js';
 import { suiteSources } from '../lock/archive.js';
 
 export interface BuilderSpec {
@@ -31,8 +33,10 @@ export function builderTag(spec: BuilderSpec, sources: string[]): string {
 
 export async function ensureBuilderImage(spec: BuilderSpec, suite: string, mirror: string, securityMirror: string, log: (s: string) => void): Promise<string> {
   const sources = builderSources(suite, mirror, securityMirror);
-  const tag = builderTag(spec, sources);
+  // --no-cache: a builder made for this run only (removed by the caller's cleanup).
+  const tag = noCache() ? `${builderTag(spec, sources)}-nocache-${process.pid}` : builderTag(spec, sources);
   if (await imageExists(tag)) return tag;
+  if (noCache()) onCancel(() => run('docker', ['rmi', '-f', tag], { allowFail: true }).then(() => undefined));
   log(`builder ${tag}: mmdebstrap ${suite} with ${spec.packages.join(' ')} (once per package set)`);
   const r = await run('bash', ['-c', 'set -o pipefail; tag="$1" include="$2" suite="$3"; shift 3; mmdebstrap --quiet --mode=root --variant=minbase --include="$include" "$suite" - "$@" | docker import --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" - "$tag"', 'x',
     tag, spec.packages.join(','), suite, ...sources], { timeoutMs: 1_200_000, allowFail: true });

@@ -1,17 +1,22 @@
 // The local Docker target: base layers + the app's layers → an image Bulwark writes itself
 // and loads into dockerd, tagged bulwark/<app>:<content-hash> and :latest.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { AppPlan, Plan } from '../plan/types.js';
 import type { PlannedApp } from '../plan/index.js';
 import type { Artifact } from '../types.js';
 import { appPaths } from '../names.js';
 import { bulwarkVersion } from '../version.js';
-import { cacheDir } from './cache.js';
-import { buildBaseLayer } from './layers.js';
-import { writeLayerTar } from './layer-tar.js';
+import { buildCacheDir, cacheDir } from './cache.js';
+import { baseLayerDigest, buildLayerParts } from './layers.js';
+import { writeLayerTar, type LayerFile } from './layer-tar.js';
 import { loadImage, renderImageConfig, type ImageConfig, type ImageLayer } from './image-archive.js';
-import { stageNodeApp, stagePythonApp } from './app-build.js';
+import { depsCacheKey, needsNativeToolchain, stageNodeApp, stagePythonApp } from './app-build.js';
+import { builderSources, builderTag, nodeBuilderSpec } from './builder-image.js';
+import { renderImageSbom } from './sbom.js';
+import { writeFileAtomic } from './atomic.js';
 import { docker } from './docker.js';
 import { capture, onCancel } from './proc.js';
 import type { BuildEnv } from './build-env.js';
@@ -62,6 +67,8 @@ export interface DockerBuildResult {
   layers: Array<{ name: string; diffId: string; cached: boolean }>;
 }
 
+const APP_LAYER_FORMAT = 1;
+
 export async function buildDockerImage(
   plan: Plan,
   planned: PlannedApp,
@@ -75,77 +82,123 @@ export async function buildDockerImage(
   const layers: ImageLayer[] = [];
   const report: DockerBuildResult['layers'] = [];
   const labels: Record<string, string> = {};
-  for (const r of planned.resolved) {
-    const lf = await buildBaseLayer(r, epoch, log);
-    layers.push({ name: r.def.name, path: lf.path, diffId: lf.diffId, createdBy: `bulwark: ${r.def.name} (${r.packages.length} Debian packages)` });
-    report.push({ name: r.def.name, diffId: lf.diffId, cached: lf.cached });
-    labels[`dev.bulwark.base.${r.def.name}`] = lf.diffId;
+  const parts = await buildLayerParts(planned.resolved, epoch, log);
+  for (const p of parts) {
+    layers.push({ name: p.name, path: p.path, diffId: p.diffId, createdBy: `bulwark: ${p.name}${p.packages.length ? ` (${p.packages.join(' ')})` : ''}` });
+    report.push({ name: p.name, diffId: p.diffId, cached: p.cached });
   }
-  const tmpBase = join(cacheDir(), 'tmp');
-  await (await import('node:fs/promises')).mkdir(tmpBase, { recursive: true });
-  const work = await mkdtemp(join(tmpBase, `${app.spec.name}-`));
-  const undo = onCancel(() => rm(work, { recursive: true, force: true }));
-  let stageTag: string | null = null;
-  try {
-    let staged;
-    if (app.spec.runtime.value === 'python') {
-      if (app.spec.django) {
-        // A throwaway image of the runtime layers, so collectstatic runs with the image's own Python.
-        stageTag = `bulwark-stage/${app.spec.name}:${app.contentHash.slice(0, 16)}`;
-        const cfg = renderImageConfig({ ...imageConfigFor(app, {}), User: '0:0' }, layers, epoch);
-        await loadImage(cfg, layers, [stageTag]);
-      }
-      staged = await stagePythonApp(app, work, stageTag, log, logFile);
-    } else {
-      staged = await stageNodeApp(plan, app, work, env, log, logFile);
-    }
-    if (staged.depsLayer) {
-      const lf = staged.depsLayer;
-      layers.push({ name: 'app-deps', path: lf.path, diffId: lf.diffId, createdBy: `bulwark: ${app.spec.name} dependencies (${app.spec.packageManager.value})` });
-      report.push({ name: 'app-deps', diffId: lf.diffId, cached: staged.depsCached === true });
-    }
-    const lf = await writeLayerTar(staged.appRoot, join(work, 'app.tar'), epoch);
-    layers.push({ name: 'app', path: lf.path, diffId: lf.diffId, createdBy: `bulwark: ${app.spec.name} code and entrypoint` });
-    report.push({ name: 'app', diffId: lf.diffId, cached: false });
+  for (const r of planned.resolved) labels[`dev.bulwark.base.${r.def.name}`] = baseLayerDigest(parts.filter((p) => p.layer === r.def.name));
 
-    const prov = await provenance(app.spec.dir);
-    Object.assign(labels, {
-      'org.opencontainers.image.title': app.spec.name,
-      'org.opencontainers.image.source': prov.source,
-      'org.opencontainers.image.revision': prov.revision,
-      'org.opencontainers.image.version': app.contentHash.slice(0, 16),
-      'org.opencontainers.image.created': new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z'),
-      'org.opencontainers.image.base.name': `debian:${plan.suite} (bulwark layers)`,
-      'dev.bulwark.version': bulwarkVersion,
-      'dev.bulwark.app': app.spec.name,
-      'dev.bulwark.uid': String(app.uid),
-      'dev.bulwark.suite': plan.suite,
-    });
-    const tag = imageTag(app);
-    const config = renderImageConfig(imageConfigFor(app, labels), layers, epoch);
-    log(`${app.spec.name}: loading image ${tag}`);
-    const imageId = await loadImage(config, layers, [tag, `${app.image}:latest`]);
-    const paths = appPaths(app.spec.name);
-    return {
-      imageId,
-      tag,
-      layers: report,
-      artifact: {
-        app: app.spec.name,
-        target: 'docker',
-        kind: 'docker-image',
-        id: imageId,
-        tags: [tag, `${app.image}:latest`],
-        runConfig,
-        port: app.spec.port.value,
-        stateVolume: paths.volume,
-        healthPath: app.spec.healthPath.value,
-        baseLayers: Object.fromEntries(report.filter((l) => !l.name.startsWith('app')).map((l) => [l.name, l.diffId])),
-      },
-    };
-  } finally {
-    if (stageTag) await docker(['rmi', stageTag], { allowFail: true });
-    await rm(work, { recursive: true, force: true });
-    undo();
+  // The app's own layers are cached by the app's inputs alone, so a base bump puts the same
+  // app layers onto the new base (a rebase) and a fresh build gives the same bytes.
+  const appPackagesHash = planned.resolved.find((r) => r.def.name === 'app-packages')?.hash ?? null;
+  const appKey = createHash('sha256').update(JSON.stringify({ f: APP_LAYER_FORMAT, epoch, app: app.appHash, deps: app.spec.django ? appPackagesHash : null })).digest('hex');
+  const needsBuilder = app.spec.runtime.value !== 'python' && app.spec.install.value.length > 0;
+  const depsKey = needsBuilder ? depsCacheKey(app, builderTag(nodeBuilderSpec({ yarn: app.spec.packageManager.value === 'yarn', native: needsNativeToolchain(app.spec.dir) }), builderSources(plan.suite, plan.mirror, plan.securityMirror)), epoch) : null;
+  let appLayer = await readCachedLayer('app-layers', appKey);
+  let depsLayer = depsKey ? await readCachedLayer('app-deps', depsKey) : null;
+  let appCached = appLayer !== null;
+  let depsCached = depsLayer !== null;
+  if (appLayer && (!needsBuilder || depsLayer)) {
+    log(`${app.spec.name}: app unchanged, reusing its layers`);
+  } else {
+    appCached = depsCached = false;
+    const tmpBase = join(cacheDir(), 'tmp');
+    await mkdir(tmpBase, { recursive: true });
+    const work = await mkdtemp(join(tmpBase, `${app.spec.name}-`));
+    const undo = onCancel(() => rm(work, { recursive: true, force: true }));
+    let stageTag: string | null = null;
+    try {
+      let staged;
+      if (app.spec.runtime.value === 'python') {
+        if (app.spec.django) {
+          // A throwaway image of the runtime layers, so collectstatic runs with the image's own Python.
+          stageTag = `bulwark-stage/${app.spec.name}:${app.contentHash.slice(0, 16)}`;
+          const cfg = renderImageConfig({ ...imageConfigFor(app, {}), User: '0:0' }, layers, epoch);
+          await loadImage(cfg, layers, [stageTag]);
+        }
+        staged = await stagePythonApp(app, work, stageTag, log, logFile);
+      } else {
+        staged = await stageNodeApp(plan, app, work, env, depsKey, log, logFile);
+      }
+      depsLayer = staged.depsLayer;
+      depsCached = staged.depsCached === true;
+      appLayer = await writeCachedLayer('app-layers', appKey, staged.appRoot, epoch);
+    } finally {
+      if (stageTag) await docker(['rmi', stageTag], { allowFail: true });
+      await rm(work, { recursive: true, force: true });
+      undo();
+    }
   }
+  if (depsLayer) {
+    layers.push({ name: 'app-deps', path: depsLayer.path, diffId: depsLayer.diffId, createdBy: `bulwark: ${app.spec.name} dependencies (${app.spec.packageManager.value})` });
+    report.push({ name: 'app-deps', diffId: depsLayer.diffId, cached: depsCached });
+  }
+  layers.push({ name: 'app', path: appLayer!.path, diffId: appLayer!.diffId, createdBy: `bulwark: ${app.spec.name} code and entrypoint` });
+  report.push({ name: 'app', diffId: appLayer!.diffId, cached: appCached });
+
+  // The SBOM goes next to the artifact entry; the image names it by digest.
+  const sbom = renderImageSbom(planned, epoch);
+  const sbomPath = join(plan.projectDir, '.bulwark', 'sbom', `${app.spec.name}.cdx.json`);
+  await writeFileAtomic(sbomPath, sbom);
+  labels['dev.bulwark.sbom'] = `sha256:${createHash('sha256').update(sbom).digest('hex')}`;
+  const prov = await provenance(app.spec.dir);
+  Object.assign(labels, {
+    'org.opencontainers.image.title': app.spec.name,
+    'org.opencontainers.image.source': prov.source,
+    'org.opencontainers.image.revision': prov.revision,
+    'org.opencontainers.image.version': app.contentHash.slice(0, 16),
+    'org.opencontainers.image.created': new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z'),
+    'org.opencontainers.image.base.name': `debian:${plan.suite} (bulwark layers)`,
+    'dev.bulwark.version': bulwarkVersion,
+    'dev.bulwark.app': app.spec.name,
+    'dev.bulwark.uid': String(app.uid),
+    'dev.bulwark.suite': plan.suite,
+    'dev.bulwark.lock': appLockDigest(planned),
+  });
+  const tag = imageTag(app);
+  const config = renderImageConfig(imageConfigFor(app, labels), layers, epoch);
+  log(`${app.spec.name}: loading image ${tag}`);
+  const imageId = await loadImage(config, layers, [tag, `${app.image}:latest`]);
+  const paths = appPaths(app.spec.name);
+  return {
+    imageId,
+    tag,
+    layers: report,
+    artifact: {
+      app: app.spec.name,
+      target: 'docker',
+      kind: 'docker-image',
+      id: imageId,
+      tags: [tag, `${app.image}:latest`],
+      runConfig,
+      sbom: sbomPath,
+      port: app.spec.port.value,
+      stateVolume: paths.volume,
+      healthPath: app.spec.healthPath.value,
+      baseLayers: Object.fromEntries(planned.resolved.map((r) => [r.def.name, labels[`dev.bulwark.base.${r.def.name}`]!])),
+    },
+  };
+}
+
+/** The pins this image was built from (its layers' packages), as one digest for labels. */
+export function appLockDigest(planned: PlannedApp): string {
+  const pins = planned.resolved.map((r) => [r.def.name, r.packages.map((p) => [p.name, p.version, p.sha256])]);
+  return `sha256:${createHash('sha256').update(JSON.stringify(pins)).digest('hex')}`;
+}
+
+async function readCachedLayer(kind: string, key: string): Promise<LayerFile | null> {
+  const tar = join(buildCacheDir(), kind, `${key}.tar`);
+  if (!existsSync(tar) || !existsSync(`${tar}.json`)) return null;
+  return { ...JSON.parse(await readFile(`${tar}.json`, 'utf8')), path: tar };
+}
+
+async function writeCachedLayer(kind: string, key: string, root: string, epoch: number): Promise<LayerFile> {
+  const dir = join(buildCacheDir(), kind);
+  await mkdir(dir, { recursive: true });
+  const tar = join(dir, `${key}.tar`);
+  const lf = await writeLayerTar(root, `${tar}.${process.pid}.tmp`, epoch);
+  await rename(lf.path, tar);
+  await writeFile(`${tar}.json`, JSON.stringify({ diffId: lf.diffId, size: lf.size }));
+  return { ...lf, path: tar };
 }

@@ -50,16 +50,47 @@ export function renderImageConfig(cfg: ImageConfig, layers: ImageLayer[], epoch:
 
 export const imageIdOf = (configJson: string) => `sha256:${createHash('sha256').update(configJson).digest('hex')}`;
 
-/** Stream the archive into `docker load`; returns the image ID. */
+/** Docker's chain IDs: each layer identified together with every layer under it. */
+export function chainIds(diffIds: string[]): string[] {
+  const out: string[] = [];
+  for (const d of diffIds) out.push(out.length ? `sha256:${createHash('sha256').update(`${out[out.length - 1]} ${d}`).digest('hex')}` : d);
+  return out;
+}
+
+/** Chain IDs dockerd already holds (from the layers of every image it has). */
+async function knownChains(): Promise<Set<string>> {
+  const ids = (await run('docker', ['image', 'ls', '-q', '--no-trunc'], { allowFail: true, timeoutMs: 60_000 })).stdout.split('\n').filter(Boolean);
+  const known = new Set<string>();
+  if (!ids.length) return known;
+  const r = await run('docker', ['image', 'inspect', '-f', '{{json .RootFS.Layers}}', ...new Set(ids)], { allowFail: true, timeoutMs: 60_000 });
+  for (const line of r.stdout.split('\n').filter(Boolean)) for (const c of chainIds(JSON.parse(line) ?? [])) known.add(c);
+  return known;
+}
+
+/**
+ * Stream the archive into `docker load`; returns the image ID. Layers whose chain dockerd
+ * already has are left out of the archive (docker load reads only the layers it lacks), so
+ * a rebuild that changes one layer streams one layer.
+ */
 export async function loadImage(configJson: string, layers: ImageLayer[], tags: string[]): Promise<string> {
+  try {
+    return await loadImageOnce(configJson, layers, tags, await knownChains());
+  } catch (e) {
+    // A layer removed between the check and the load: send everything.
+    return loadImageOnce(configJson, layers, tags, new Set());
+  }
+}
+
+async function loadImageOnce(configJson: string, layers: ImageLayer[], tags: string[], known: Set<string>): Promise<string> {
   const id = imageIdOf(configJson);
   const hex = id.slice(7);
+  const chains = chainIds(layers.map((l) => l.diffId));
   const pack = tarStream.pack();
   const feed = (async () => {
     const seen = new Set<string>();
-    for (const l of layers) {
+    for (const [i, l] of layers.entries()) {
       const dir = l.diffId.slice(7);
-      if (seen.has(dir)) continue;
+      if (seen.has(dir) || known.has(chains[i]!)) continue;
       seen.add(dir);
       const size = (await stat(l.path)).size;
       await new Promise<void>((resolve, reject) => {

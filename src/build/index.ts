@@ -7,11 +7,11 @@ import type { Artifact } from '../types.js';
 import type { ProjectContext } from '../cli/project.js';
 import { renderBuildDir, composePath, type RenderOptions } from '../render/index.js';
 import { writeTreeAtomic } from './atomic.js';
-import { requireDocker } from './docker.js';
+import { docker, requireDocker } from './docker.js';
 import { buildDockerImage, type DockerBuildResult } from './docker-target.js';
 import { prepareBuildEnv } from './build-env.js';
 import { recordArtifacts } from './manifest.js';
-import { cacheDir } from './cache.js';
+import { cacheDir, useFreshBuildCache } from './cache.js';
 
 export async function generate(ctx: ProjectContext, opts: RenderOptions): Promise<string> {
   await writeTreeAtomic(ctx.plan.buildDir, renderBuildDir(ctx.plan, opts));
@@ -20,6 +20,8 @@ export async function generate(ctx: ProjectContext, opts: RenderOptions): Promis
 
 export interface BuildOptions extends RenderOptions {
   buildCa?: string;
+  /** Ignore every cache except the sha256-addressed .deb store and the signed indexes. */
+  noCache?: boolean;
   log: (s: string) => void;
 }
 
@@ -38,6 +40,7 @@ export async function build(ctx: ProjectContext, opts: BuildOptions): Promise<Bu
   await mkdir(join(cacheDir(), 'tmp'), { recursive: true });
   const tmp = await mkdtemp(join(cacheDir(), 'tmp', 'env-'));
   const results: BuildResult['docker'] = [];
+  if (opts.noCache) useFreshBuildCache(join(tmp, 'fresh-cache'));
   try {
     const env = await prepareBuildEnv(tmp, opts.buildCa);
     // Local builds are CPU- and disk-bound on one machine: two at a time at most.
@@ -55,6 +58,11 @@ export async function build(ctx: ProjectContext, opts: BuildOptions): Promise<Bu
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
   } finally {
+    if (opts.noCache) {
+      useFreshBuildCache(null);
+      const builders = (await docker(['images', '-q', '--filter', `reference=bulwark/builder-*:*-nocache-${process.pid}`], { allowFail: true })).stdout.split('\n').filter(Boolean);
+      if (builders.length) await docker(['rmi', '-f', ...builders], { allowFail: true });
+    }
     await rm(tmp, { recursive: true, force: true });
   }
   const artifacts = results.map((r) => r.artifact);

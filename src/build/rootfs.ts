@@ -24,7 +24,7 @@ export async function prepareStaging(dir: string): Promise<void> {
 
 export async function extractDeb(deb: string, dir: string): Promise<void> {
   // dpkg-deb streams the data tar; tar keeps the merged-/usr symlinks instead of replacing them.
-  await run('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -x --keep-directory-symlink --no-same-permissions --same-owner -C "$2"', 'x', deb, dir], {
+  await run('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -x --keep-directory-symlink --same-permissions --same-owner -C "$2"', 'x', deb, dir], {
     timeoutMs: 300_000,
     missingHint: 'apt-get install dpkg tar',
   });
@@ -45,13 +45,16 @@ export async function stripRootfs(dir: string): Promise<void> {
   const locale = join(dir, 'usr/share/locale');
   if (existsSync(locale)) for (const l of await readdir(locale)) if (l !== 'locale.alias') await rm(join(locale, l), { recursive: true, force: true });
   await run('find', [dir, '-xdev', '-type', 'f', '-perm', '/6000', '-exec', 'chmod', 'ug-s', '{}', '+'], { timeoutMs: 120_000 });
+  // Nothing world-writable but /tmp (the app writes only to its state volume): Debian's
+  // 1777 /var/lock and /var/tmp are for a full system, not for a runtime image.
+  await run('find', [dir, '-xdev', '-perm', '-0002', '!', '-type', 'l', '!', '-path', join(dir, 'tmp'), '-exec', 'chmod', 'o-w', '{}', '+'], { timeoutMs: 120_000 });
   // Normalise ownership: base layers are root-owned; the app layer re-owns its state dir.
   await run('chown', ['-hR', '0:0', dir], { timeoutMs: 120_000 });
 }
 
 /** What ca-certificates' maintainer script does: one PEM bundle, plus OpenSSL's default paths. */
-export async function writeCaBundle(dir: string): Promise<void> {
-  const src = join(dir, 'usr/share/ca-certificates');
+export async function writeCaBundle(dir: string, from = dir): Promise<void> {
+  const src = join(from, 'usr/share/ca-certificates');
   if (!existsSync(src)) return;
   const certs: string[] = [];
   const walk = async (d: string) => {

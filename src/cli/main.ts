@@ -16,6 +16,9 @@ const commands: Record<string, () => Promise<Command>> = {
   generate: async () => (await import('./generate.js')).command,
   build: async () => (await import('./build.js')).command,
   audit: async () => (await import('./audit.js')).command,
+  outdated: async () => (await import('./outdated.js')).command,
+  lock: async () => (await import('./lock.js')).command,
+  rebuild: async () => (await import('./rebuild.js')).command,
 };
 
 const usage = async () => {

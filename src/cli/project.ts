@@ -6,7 +6,7 @@ import { loadSite } from '../site/load.js';
 import { applySiteOverrides } from '../site/apply.js';
 import { createPlan, DEFAULT_MIRROR, DEFAULT_SECURITY_MIRROR, type PlannedApp } from '../plan/index.js';
 import type { Plan, Suite } from '../plan/types.js';
-import { loadUniverse } from '../lock/universe.js';
+import { resolveProjectLock, type ProjectLock, type UpdatePolicy } from '../lock/project-lock.js';
 import { usageError } from '../types.js';
 import { capture } from '../build/proc.js';
 import type { PackerDialect } from '../render/packer-dialect.js';
@@ -28,6 +28,15 @@ export const commonHelp = `  --suite trixie|bookworm   Debian suite for every la
 export interface ProjectContext {
   plan: Plan;
   apps: PlannedApp[];
+  lock: ProjectLock;
+}
+
+export interface ProjectLockOptions {
+  frozen?: boolean;
+  update?: UpdatePolicy;
+  /** Write bulwark.lock when it was created or changed (default true). */
+  write?: boolean;
+  log?: (s: string) => void;
 }
 
 export function resolveProjectDir(arg: string | undefined): string {
@@ -37,7 +46,11 @@ export function resolveProjectDir(arg: string | undefined): string {
   return dir;
 }
 
-export async function loadProject(dirArg: string | undefined, values: { suite?: string; mirror?: string; 'security-mirror'?: string; target?: string[] }): Promise<ProjectContext> {
+export async function loadProject(
+  dirArg: string | undefined,
+  values: { suite?: string; mirror?: string; 'security-mirror'?: string; target?: string[] },
+  lockOpts: ProjectLockOptions = {},
+): Promise<ProjectContext> {
   const dir = resolveProjectDir(dirArg);
   // bulwark.hcl (optional) first; command-line flags win over it.
   const site = await loadSite(dir);
@@ -55,8 +68,9 @@ export async function loadProject(dirArg: string | undefined, values: { suite?: 
   }
   const mirror = (values.mirror ?? site.mirror ?? DEFAULT_MIRROR).replace(/\/$/, '');
   const securityMirror = (values['security-mirror'] ?? site.securityMirror ?? DEFAULT_SECURITY_MIRROR).replace(/\/$/, '');
-  const u = await loadUniverse(suite, mirror, securityMirror);
-  return createPlan(dir, specs, u, { suite, mirror, securityMirror, targets, extraEnv });
+  const locked = await resolveProjectLock(dir, specs, { suite, mirror, securityMirror, frozen: lockOpts.frozen ?? false, update: lockOpts.update ?? 'none', write: lockOpts.write ?? true, log: lockOpts.log });
+  const { plan, apps } = createPlan(dir, specs, locked.layers, { suite, mirror, securityMirror, targets, extraEnv, epoch: locked.lock.sourceDateEpoch });
+  return { plan, apps, lock: locked };
 }
 
 /** Which Packer syntax to write: Debian's 1.6 when that is what is installed, else current. */
@@ -64,4 +78,12 @@ export async function packerDialect(): Promise<PackerDialect> {
   const v = await capture('packer', ['version'], { allowFail: true, timeoutMs: 10_000 }).catch(() => '');
   const m = v.match(/Packer v(\d+)\.(\d+)/);
   return m && Number(m[1]) === 1 && Number(m[2]) < 7 ? 'packer-1.6' : 'current';
+}
+
+/** One line on stderr saying what happened to bulwark.lock. */
+export function reportLock(ctx: ProjectContext, log: (s: string) => void): void {
+  const l = ctx.lock;
+  if (!l.resolved) log(`lock: using bulwark.lock as it is (${Object.keys(l.lock.packages).length} pinned packages)`);
+  else if (!l.previous) log(`lock: wrote bulwark.lock (${Object.keys(l.lock.packages).length} pinned packages); commit it`);
+  else if (l.written) log(`lock: updated bulwark.lock (${l.changes.length} package changes)`);
 }

@@ -80,8 +80,27 @@ export function parseStanzas(text: string): Array<Record<string, string>> {
 
 /** Read one suite's Packages (main, amd64), verified against its signed InRelease. */
 export async function loadSuiteIndex(baseUrl: string, suite: string, arch = 'amd64'): Promise<DebPackage[]> {
+  return (await loadSuiteRelease(baseUrl, suite, arch)).packages;
+}
+
+export interface SuiteRelease {
+  suite: string;
+  baseUrl: string;
+  /** The InRelease Date: field, as Unix seconds. */
+  date: number;
+  packages: DebPackage[];
+}
+
+/** The signed release of a suite: its date and its Packages index. */
+export async function loadSuiteRelease(baseUrl: string, suite: string, arch = 'amd64'): Promise<SuiteRelease> {
   const release = await verifiedInRelease(baseUrl, suite);
   const rel = parseStanzas(release)[0] ?? {};
+  const date = Math.floor(Date.parse(rel['Date'] ?? '') / 1000);
+  if (!Number.isFinite(date)) throw workError(`${suite} InRelease from ${baseUrl} has no valid Date: field`);
+  return { suite, baseUrl, date, packages: await loadPackages(baseUrl, suite, rel, arch) };
+}
+
+async function loadPackages(baseUrl: string, suite: string, rel: Record<string, string>, arch: string): Promise<DebPackage[]> {
   const want = `main/binary-${arch}/Packages.xz`;
   const line = (rel['SHA256'] ?? '').split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[2] === want);
   if (!line) throw workError(`${suite} InRelease lists no ${want}`);

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, lstatSync, readlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 /** Never part of the app layer: installed or generated at build, VCS, Bulwark's own output. */
-export const SOURCE_EXCLUDES = new Set(['node_modules', '.git', '.bulwark', '__pycache__', '.venv', 'venv', '.env', '.DS_Store']);
+export const SOURCE_EXCLUDES = new Set(['node_modules', '.git', '.bulwark', 'bulwark.lock', 'bulwark.hcl', '__pycache__', '.venv', 'venv', '.env', '.DS_Store']);
 
 export function listSourceFiles(dir: string, skip: Set<string> = new Set()): string[] {
   const out: string[] = [];

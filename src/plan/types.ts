@@ -22,7 +22,9 @@ export interface AppPlan {
   layers: LayerPlan[];
   /** Extra Debian packages the app needs at run time (Python deps from Debian). */
   appPackages: string[];
-  /** Content hash of the app's inputs (source files, lockfile) and its layers: the image tag. */
+  /** Hash of the app's own inputs (source, spec, environment), without the layers under it. */
+  appHash: string;
+  /** Content hash of the app's inputs and its layers: the image tag. */
   contentHash: string;
   /** Environment baked into the image config (no secrets). */
   env: Record<string, string>;

@@ -60,7 +60,7 @@ function goodCompose(imageRef: string): string {
     writable: [],
     secrets: [],
   };
-  const plan: AppPlan = { spec, uid: GOOD_UID, image: 'bulwark/good', stateVolume: 'good-state', layers: [], appPackages: [], contentHash: 'test', env: {} };
+  const plan: AppPlan = { spec, uid: GOOD_UID, image: 'bulwark/good', stateVolume: 'good-state', layers: [], appPackages: [], appHash: 'x', contentHash: 'test', env: {} };
   return renderCompose(plan, imageRef);
 }
 
@@ -153,7 +153,13 @@ test('an app folder: artifacts.json names the image and compose file; bulwark.lo
     assert.is(statuses(rep).A7, 'pass');
     assert.match(evidence(rep, 'A6'), 'no lock yet: base layers pinned by digest in labels');
 
-    await writeFile(join(dir, 'bulwark.lock'), JSON.stringify({ suite: 'trixie', layers: { 'runtime-node': {} } }));
+    // A lock whose entry for the app lacks the userland layer the image labels name.
+    const pin = { version: '1', arch: 'amd64', suite: 'trixie', filename: 'pool/x.deb', sha256: 'a'.repeat(64), size: 1, source: 'x', sourceVersion: '1', depends: '' };
+    await writeFile(join(dir, 'bulwark.lock'), JSON.stringify({
+      lockVersion: 1, suite: 'trixie', mirror: 'http://m', securityMirror: 'http://s', sourceDateEpoch: 1, indexes: {}, runtimes: {},
+      layers: { 'runtime-node': { definition: 'd', packages: ['nodejs'] } }, packages: { nodejs: pin },
+      apps: { good: { path: '.', layers: ['runtime-node'], dependencyLock: null } },
+    }));
     const locked = await bulwark(['audit', dir, '--json']);
     assert.is(locked.code, 1);
     const lrep = parseReport(locked.stdout);

@@ -100,8 +100,9 @@ for (const c of cases) {
       const port = await freePort();
       const name = `bwtest-run-${c.app}`;
       const vol = `bwtest-vol-${c.app}`;
-      cleanup(() => docker(['rm', '-f', name], true));
+      // Cleanups run last-registered first: the container goes before its volume.
       cleanup(() => docker(['volume', 'rm', '-f', vol], true));
+      cleanup(() => docker(['rm', '-f', name], true));
       await docker(['rm', '-f', name], true);
       await docker(['volume', 'rm', '-f', vol], true);
       await docker(['run', '-d', '--name', name, '-p', `127.0.0.1:${port}:${c.port}`, '-v', `${vol}:/var/lib/${c.app}`, a.id]);

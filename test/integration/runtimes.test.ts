@@ -26,9 +26,11 @@ for (const c of cases)
       const id = JSON.parse(r.stdout).artifacts[0].id as string;
       const port = await freePort();
       const name = `bwtest-rt-${c.app}`;
-      cleanup(() => docker(['rm', '-f', name], true));
+      // Cleanups run last-registered first: the container goes before its volume.
       cleanup(() => docker(['volume', 'rm', '-f', `${name}-vol`], true));
+      cleanup(() => docker(['rm', '-f', name], true));
       await docker(['rm', '-f', name], true);
+      await docker(['volume', 'rm', '-f', `${name}-vol`], true);
       await docker(['run', '-d', '--name', name, '--read-only', '--tmpfs', '/tmp:rw,noexec,nosuid,nodev', '--cap-drop', 'ALL',
         '--security-opt', 'no-new-privileges:true', '-p', `127.0.0.1:${port}:${c.port}`, '-v', `${name}-vol:/var/lib/${c.app}`, id]);
       const res = await waitHttp(`http://127.0.0.1:${port}${c.path}`);

@@ -19,7 +19,7 @@ import {
   checkSetuid,
   checkStateImage,
   checkUser,
-  lockLayerNames,
+  lockPinsDigest,
 } from '../../src/audit/checks-image.js';
 import { checkRunConfig } from '../../src/audit/checks-runconfig.js';
 import { mountsOf, portsOf } from '../../src/audit/compose.js';
@@ -52,7 +52,7 @@ const spec: AppSpec = {
   writable: [],
   secrets: [],
 };
-const plan: AppPlan = { spec, uid: UID, image: `bulwark/${APP}`, stateVolume: `${APP}-state`, layers: [], appPackages: [], contentHash: 'abc123', env: {} };
+const plan: AppPlan = { spec, uid: UID, image: `bulwark/${APP}`, stateVolume: `${APP}-state`, layers: [], appPackages: [], appHash: 'x', contentHash: 'abc123', env: {} };
 const IMAGE_REF = `bulwark/${APP}:abc123`;
 
 /** The compose Bulwark renders, parsed, with `mutate` applied to the app's service. */
@@ -269,16 +269,31 @@ test('A6 artifact recorded by image ID, not a tag', () => {
   assert.match(r.evidence, 'not an image ID');
 });
 
-test('A6 lock: none yet passes; once present it must list every layer', () => {
+test('A6 lock: none yet passes; once present it must pin every layer and package, and match the image', () => {
   const none = checkBasePinned(inspect(), undefined, null);
   assert.is(none.status, 'pass');
   assert.match(none.evidence, 'no lock yet: base layers pinned by digest in labels');
-  assert.is(checkBasePinned(inspect(), undefined, { suite: 'trixie', layers: { userland: {}, 'runtime-node': {} } }).status, 'pass');
-  assert.is(checkBasePinned(inspect(), undefined, { layers: [{ name: 'userland' }, 'runtime-node'] }).status, 'pass');
-  const missing = checkBasePinned(inspect(), undefined, { layers: { userland: {} } });
+  const pin = (v: string) => ({ version: v, arch: 'amd64', suite: 'trixie', filename: 'pool/x.deb', sha256: 'a'.repeat(64), size: 1, source: 'x', sourceVersion: v, depends: '' });
+  const lock = {
+    lockVersion: 1, suite: 'trixie', mirror: 'm', securityMirror: 's', sourceDateEpoch: 1, indexes: {}, runtimes: {},
+    layers: { userland: { definition: 'd', packages: ['libc6'] }, 'runtime-node': { definition: 'd', packages: ['nodejs'] } },
+    packages: { libc6: pin('2.41'), nodejs: pin('20.19.2') },
+    apps: { [APP]: { path: '.', layers: ['userland', 'runtime-node'], dependencyLock: null } },
+  };
+  assert.is(checkBasePinned(inspect(), undefined, lock).status, 'pass');
+  const built = (l: typeof lock) => inspect({ Labels: { ...inspect().Config!.Labels, 'dev.bulwark.lock': lockPinsDigest(l as never, APP)! } });
+  assert.match(checkBasePinned(built(lock), undefined, lock).evidence, 'the image matches it');
+  const bumped = { ...lock, packages: { ...lock.packages, nodejs: pin('20.19.3') } };
+  const stale = checkBasePinned(built(lock), undefined, bumped);
+  assert.is(stale.status, 'fail');
+  assert.match(stale.evidence, 'built from other pins');
+  const missing = checkBasePinned(inspect(), undefined, { ...lock, apps: { [APP]: { path: '.', layers: ['userland'], dependencyLock: null } } });
   assert.is(missing.status, 'fail');
   assert.match(missing.evidence, 'runtime-node');
-  assert.equal([...lockLayerNames({ images: { layers: { tls: 1 } } })], ['tls']);
+  const unpinned = checkBasePinned(inspect(), undefined, { ...lock, packages: { ...lock.packages, libc6: { ...pin('2.41'), sha256: '' } } });
+  assert.is(unpinned.status, 'fail');
+  assert.match(unpinned.evidence, 'libc6');
+  assert.is(checkBasePinned(inspect(), undefined, { ...lock, apps: {} }).status, 'fail');
 });
 
 // ---- A15 (image) ---------------------------------------------------------------------------

@@ -34,6 +34,7 @@ export function sampleAppPlan(over: Partial<AppSpec> = {}): AppPlan {
     stateVolume: `${spec.name}-state`,
     layers: [{ name: 'userland', packages: ['libc6'], hash: 'a'.repeat(64) }],
     appPackages: [],
+    appHash: 'd'.repeat(64),
     contentHash: 'c'.repeat(64),
     env: { PORT: String(spec.port.value), NODE_ENV: 'production', BULWARK_APP: spec.name },
   };

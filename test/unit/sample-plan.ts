@@ -54,7 +54,7 @@ export const djangoSpec: AppSpec = {
 
 function appPlan(spec: AppSpec, layers: LayerPlan[], appPackages: string[], contentHash: string, env: Record<string, string>): AppPlan {
   const paths = appPaths(spec.name);
-  return { spec, uid: appUid(spec.name), image: paths.image, stateVolume: paths.volume, layers, appPackages, contentHash, env };
+  return { spec, uid: appUid(spec.name), image: paths.image, stateVolume: paths.volume, layers, appPackages, appHash: contentHash, contentHash, env };
 }
 
 export const expressApp: AppPlan = appPlan(
