@@ -5,6 +5,8 @@ import { build } from '../build/index.js';
 import { formatChanges } from '../lock/lockfile.js';
 import { usageError } from '../types.js';
 import { makeLogger } from './progress.js';
+import { readManifest } from '../build/manifest.js';
+import { docker } from '../build/docker.js';
 
 export const command: Command = {
   summary: 'apply Debian security updates: bump the affected pins, rebuild only what they touch',
@@ -27,11 +29,19 @@ Reports what was rebuilt and what was rebased. Exit codes as for build.`,
     const ctx = await loadProject(positionals[0], values, { update: 'security', write: true, log });
     const changes = ctx.lock.changes;
     log(changes.length ? `lock: ${changes.length} security update(s):\n${formatChanges(changes)}` : 'lock: no security updates');
+    // Compare with the images the last build recorded: which layers are new in each.
+    const before = new Map<string, Set<string>>();
+    for (const a of readManifest(ctx.plan.projectDir).artifacts.filter((a) => a.kind === 'docker-image')) {
+      const r = await docker(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', a.id], { allowFail: true });
+      if (r.code === 0) before.set(a.app, new Set(JSON.parse(r.stdout)));
+    }
     const r = await build(ctx, { packerDialect: await packerDialect(), log });
     const summary = r.docker.map((d) => {
-      const rebuilt = d.layers.filter((l) => !l.cached).map((l) => l.name);
-      const appRebuilt = rebuilt.some((n) => n === 'app' || n === 'app-deps');
-      return { app: d.artifact.app, image: d.imageId, tag: d.tag, action: appRebuilt ? 'rebuilt' : rebuilt.length ? 'rebased' : 'unchanged', rebuiltLayers: rebuilt };
+      const old = before.get(d.artifact.app);
+      const fresh = d.layers.filter((l) => !old || !old.has(l.diffId)).map((l) => l.name);
+      const appRebuilt = fresh.some((n) => n === 'app' || n === 'app-deps');
+      const action = !old ? 'built' : appRebuilt ? 'rebuilt' : fresh.length ? 'rebased' : 'unchanged';
+      return { app: d.artifact.app, image: d.imageId, tag: d.tag, action, rebuiltLayers: fresh };
     });
     if (values.json) process.stdout.write(JSON.stringify({ schemaVersion: 1, changes, images: summary, artifacts: r.artifacts }, null, 2) + '\n');
     else
