@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DebPackage } from '../lock/archive.js';
-import { httpGet, sha256hex } from '../lock/archive.js';
+import { httpGet, MirrorMissing, sha256hex } from '../lock/archive.js';
 import { cacheDir } from './cache.js';
-import { workError } from '../types.js';
+import { envError, workError } from '../types.js';
 
 export const debStoreDir = () => join(cacheDir(), 'debs');
 
@@ -15,7 +15,14 @@ export async function fetchDeb(p: DebPackage): Promise<string> {
   const path = join(dir, `${p.sha256}.deb`);
   if (existsSync(path)) return path;
   await mkdir(dir, { recursive: true });
-  const data = await httpGet(`${p.baseUrl}/${p.filename}`, `${p.name} ${p.version}`);
+  let data: Buffer;
+  try {
+    data = await httpGet(`${p.baseUrl}/${p.filename}`, `${p.name} ${p.version}`);
+  } catch (e) {
+    if (e instanceof MirrorMissing)
+      throw envError(`${p.name} ${p.version} is pinned in bulwark.lock but is neither in the .deb store (${dir}) nor on ${p.baseUrl} (HTTP ${e.status}): run \`bulwark lock --update\` to pin current versions, or build with --mirror set to a snapshot mirror that still has it (e.g. http://snapshot.debian.org/archive/debian/<date>/)`);
+    throw e;
+  }
   if (sha256hex(data) !== p.sha256)
     throw workError(`${p.name} ${p.version} from the mirror does not match the sha256 in the signed index; retry, or use another --mirror`);
   const tmp = `${path}.${process.pid}.tmp`;

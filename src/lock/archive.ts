@@ -27,6 +27,13 @@ export interface DebPackage {
 
 export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 
+/** The mirror answered, but not with the file (404 and the like): the file is not there. */
+export class MirrorMissing extends Error {
+  constructor(readonly url: string, readonly status: number) {
+    super(`the Debian mirror answered ${status} for ${url}`);
+  }
+}
+
 export async function httpGet(url: string, what: string): Promise<Buffer> {
   let res: Response;
   try {
@@ -34,6 +41,7 @@ export async function httpGet(url: string, what: string): Promise<Buffer> {
   } catch (e) {
     throw envError(`cannot reach the Debian mirror for ${what} (${url}): ${(e as Error).message}; check the network or pass --mirror URL`);
   }
+  if (res.status === 404 || res.status === 410) throw new MirrorMissing(url, res.status);
   if (!res.ok) throw envError(`the Debian mirror answered ${res.status} for ${url}; check --mirror`);
   return Buffer.from(await res.arrayBuffer());
 }
