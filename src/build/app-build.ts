@@ -14,9 +14,9 @@ import { ensureBuilderImage, nodeBuilderSpec } from './builder-image.js';
 import { copySource, finishAppRoot } from './app-stage.js';
 import type { BuildEnv } from './build-env.js';
 import { writeLayerTar, type LayerFile } from './layer-tar.js';
-import { buildCacheDir, noCache } from './cache.js';
+import { readCachedLayer, writeCachedLayer } from './layer-cache.js';
+import { noCache } from './cache.js';
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
 
 export interface StagedApp {
   /** The dependencies layer (node_modules), already tarred and cached; or null. */
@@ -90,7 +90,7 @@ export async function stageNodeApp(plan: Plan, app: AppPlan, work: string, env: 
     // step, reuse it when none of them changed (a source-only change skips npm ci); with one,
     // the install must run for the build anyway, and its result is stored for rebases.
     const key = depsKey;
-    const cached = key && !app.spec.build.value.length ? await readCachedDeps(key) : null;
+    const cached = key && !app.spec.build.value.length ? await readCachedLayer('app-deps', key) : null;
     if (cached) {
       log(`${app.spec.name}: dependencies unchanged, reusing their layer`);
       await run('chown', ['-hR', '0:0', appRoot]);
@@ -114,7 +114,7 @@ export async function stageNodeApp(plan: Plan, app: AppPlan, work: string, env: 
       await mkdir(join(depsRoot, paths.code.slice(1)), { recursive: true });
       await rename(nm, target);
       await run('chown', ['-hR', '0:0', depsRoot]);
-      depsLayer = key ? await writeCachedDeps(key, depsRoot, plan.sourceDateEpoch) : await writeLayerTar(depsRoot, join(work, 'deps.tar'), plan.sourceDateEpoch);
+      depsLayer = key ? await writeCachedLayer('app-deps', key, depsRoot, plan.sourceDateEpoch) : await writeLayerTar(depsRoot, join(work, 'deps.tar'), plan.sourceDateEpoch);
     }
   }
   await run('chown', ['-hR', '0:0', appRoot]);
@@ -156,21 +156,4 @@ export function depsCacheKey(app: AppPlan, builder: string, epoch: number): stri
     if (existsSync(p)) h.update(readFileSync(p));
   }
   return h.digest('hex');
-}
-
-const depsPath = (key: string) => join(buildCacheDir(), 'app-deps', `${key}.tar`);
-
-async function readCachedDeps(key: string): Promise<LayerFile | null> {
-  const tar = depsPath(key);
-  if (!existsSync(tar) || !existsSync(`${tar}.json`)) return null;
-  return { ...JSON.parse(await readFile(`${tar}.json`, 'utf8')), path: tar };
-}
-
-async function writeCachedDeps(key: string, root: string, epoch: number): Promise<LayerFile> {
-  const tar = depsPath(key);
-  await mkdir(join(buildCacheDir(), 'app-deps'), { recursive: true });
-  const lf = await writeLayerTar(root, `${tar}.${process.pid}.tmp`, epoch);
-  await rename(lf.path, tar);
-  await writeFile(`${tar}.json`, JSON.stringify({ diffId: lf.diffId, size: lf.size }));
-  return { ...lf, path: tar };
 }

@@ -1,7 +1,6 @@
 // The local Docker target: base layers + the app's layers → an image Bulwark writes itself
 // and loads into dockerd, tagged bulwark/<app>:<content-hash> and :latest.
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { AppPlan, Plan } from '../plan/types.js';
@@ -9,13 +8,13 @@ import type { PlannedApp } from '../plan/index.js';
 import type { Artifact } from '../types.js';
 import { appPaths } from '../names.js';
 import { bulwarkVersion } from '../version.js';
-import { buildCacheDir, cacheDir } from './cache.js';
+import { cacheDir } from './cache.js';
 import { baseLayerDigest, buildLayerParts } from './layers.js';
-import { writeLayerTar, type LayerFile } from './layer-tar.js';
 import { loadImage, renderImageConfig, type ImageConfig, type ImageLayer } from './image-archive.js';
 import { depsCacheKey, needsNativeToolchain, stageNodeApp, stagePythonApp } from './app-build.js';
 import { builderSources, builderTag, nodeBuilderSpec } from './builder-image.js';
 import { renderImageSbom } from './sbom.js';
+import { readCachedLayer, writeCachedLayer } from './layer-cache.js';
 import { writeFileAtomic } from './atomic.js';
 import { docker } from './docker.js';
 import { capture, onCancel } from './proc.js';
@@ -185,20 +184,4 @@ export async function buildDockerImage(
 export function appLockDigest(planned: PlannedApp): string {
   const pins = planned.resolved.map((r) => [r.def.name, r.packages.map((p) => [p.name, p.version, p.sha256])]);
   return `sha256:${createHash('sha256').update(JSON.stringify(pins)).digest('hex')}`;
-}
-
-async function readCachedLayer(kind: string, key: string): Promise<LayerFile | null> {
-  const tar = join(buildCacheDir(), kind, `${key}.tar`);
-  if (!existsSync(tar) || !existsSync(`${tar}.json`)) return null;
-  return { ...JSON.parse(await readFile(`${tar}.json`, 'utf8')), path: tar };
-}
-
-async function writeCachedLayer(kind: string, key: string, root: string, epoch: number): Promise<LayerFile> {
-  const dir = join(buildCacheDir(), kind);
-  await mkdir(dir, { recursive: true });
-  const tar = join(dir, `${key}.tar`);
-  const lf = await writeLayerTar(root, `${tar}.${process.pid}.tmp`, epoch);
-  await rename(lf.path, tar);
-  await writeFile(`${tar}.json`, JSON.stringify({ diffId: lf.diffId, size: lf.size }));
-  return { ...lf, path: tar };
 }
