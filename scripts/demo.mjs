@@ -20,7 +20,7 @@ sh(up[0], [...up[1], 'up', '-d']);
 let ok = false;
 for (let i = 0; i < 40 && !ok; i++) {
   try {
-    const r = await fetch('http://127.0.0.1:3000/');
+    const r = await fetch('http://127.0.0.1:3000/', { signal: AbortSignal.timeout(3000) });
     console.log(`\nGET http://127.0.0.1:3000/ → ${r.status}\n${(await r.text()).slice(0, 300)}`);
     ok = true;
   } catch {
@@ -31,4 +31,4 @@ console.log('\n$ bulwark audit examples/express-hello');
 const audit = bulwark('audit', app);
 console.log(`\n$ ${up[0]} ${up[1].join(' ')} down`);
 sh(up[0], [...up[1], 'down']);
-process.exit(ok && audit.status === 0 ? 0 : 1);
+process.exitCode = ok && audit.status === 0 ? 0 : 1;

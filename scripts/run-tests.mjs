@@ -26,4 +26,4 @@ for (const s of suites) {
   if (r.status !== 0 && total === ok) failed += 1; // a crash outside any test counts as a failure
 }
 process.stdout.write(`\n(${Math.round((Date.now() - t0) / 1000)} s)\n${passed} passed, ${failed} failed\n`);
-process.exit(failed ? 1 : 0);
+process.exitCode = failed ? 1 : 0;
