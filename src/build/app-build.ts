@@ -149,7 +149,9 @@ export async function stagePythonApp(app: AppPlan, work: string, stageImage: str
 const DEPS_INPUTS = ['package.json', 'package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', '.npmrc', '.yarnrc'];
 
 export function depsCacheKey(app: AppPlan, builder: string, epoch: number): string {
-  const h = createHash('sha256').update(JSON.stringify({ v: 1, builder, epoch, script: nodeBuildScript(app) }));
+  // The code path is part of the layer's bytes (/opt/<app>/node_modules): two apps with the same
+  // lockfile share nothing.
+  const h = createHash('sha256').update(JSON.stringify({ v: 2, code: appPaths(app.spec.name).code, builder, epoch, script: nodeBuildScript(app) }));
   for (const f of DEPS_INPUTS) {
     const p = join(app.spec.dir, f);
     h.update(`\0${f}\0`);

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { renderCompose } from '../../src/render/compose.js';
 import { renderDjangoSettings, renderLaunchConfig, NODE_LAUNCHER } from '../../src/render/launcher.js';
-import { nodeBuildScript } from '../../src/build/app-build.js';
+import { depsCacheKey, nodeBuildScript } from '../../src/build/app-build.js';
 import { sampleAppPlan } from './fixtures-plan.js';
 
 test('compose.yaml: hardened run config in the keys both docker-compose 1.29 and v2 honour', () => {
@@ -36,6 +36,13 @@ test('npm build script: production install without a build step; build then prun
   assert.match(nodeBuildScript(sampleAppPlan()), /'npm' 'ci' --omit=dev/);
   const withBuild = nodeBuildScript(sampleAppPlan({ build: { value: [['npm', 'run', 'build']], evidence: [] } }));
   assert.match(withBuild, /'npm' 'ci' --no-audit[\s\S]*'npm' 'run' 'build'[\s\S]*npm prune --omit=dev/);
+});
+
+test('dependency layers are never shared between apps: /opt/<app>/node_modules differs', () => {
+  const a = depsCacheKey(sampleAppPlan(), 'bulwark/builder-node:x', 1);
+  assert.is(depsCacheKey(sampleAppPlan(), 'bulwark/builder-node:x', 1), a, 'stable');
+  assert.is.not(depsCacheKey(sampleAppPlan({ name: 'shop' }), 'bulwark/builder-node:x', 1), a, 'same lockfile, other app');
+  assert.is.not(depsCacheKey(sampleAppPlan(), 'bulwark/builder-node:y', 1), a, 'other builder');
 });
 
 test('Django settings layer: secure cookies, proxy header, state on the volume, WhiteNoise', () => {
