@@ -176,11 +176,9 @@ async function securityBump() {
     Object.assign(lock.packages[name], { version: old.version, suite: 'trixie', filename: old.filename, sha256: old.sha256, size: old.size, sourceVersion: old.sourceVersion });
     writeFileSync(lockFile, JSON.stringify(lock, null, 2));
     bw(['build', site, '--frozen-lock']);
-    // One app-layer build: an app-only change to one app.
+    // One app-layer build, in the same project: an app-only change to one of its apps.
     appendFileSync(join(site, 'shop', 'server.js'), `\n// change ${i}\n`);
-    oneApp.push(timed(() => bw(['build', join(site, 'shop')], { BULWARK_CACHE: SHARED_CACHE }))[0]);
-    // The single-app build above wrote a lock into shop/; the site's lock is the one that counts.
-    rmSync(join(site, 'shop', 'bulwark.lock'), { force: true });
+    oneApp.push(timed(() => bw(['build', site, '--frozen-lock']))[0]);
     const [t, r] = timed(() => bw(['rebuild', '--security', site, '--json']));
     rebuildT.push(t);
     const rep = JSON.parse(r.stdout);
@@ -191,12 +189,14 @@ async function securityBump() {
     for (const [k, img] of rep.images.entries()) {
       const c = `bw-bench-serve-${k}`;
       sh('docker', ['rm', '-f', c], { allowFail: true });
-      sh('docker', ['run', '-d', '--name', c, '-p', `127.0.0.1:${3200 + k}:${3100 + k}`, img.image]);
-      for (let w = 0; w < 40; w++) {
+      const port = rep.artifacts.find((a) => a.app === img.app).port; // the port bulwark.hcl gave this app
+      sh('docker', ['run', '-d', '--name', c, '-p', `127.0.0.1:${3200 + k}:${port}`, img.image]);
+      for (let w = 0; w < 120; w++) {
         const ok = sh('curl', ['-fsS', '-o', '/dev/null', `http://127.0.0.1:${3200 + k}/healthz`], { allowFail: true }).status === 0;
         if (ok) { serving++; break; }
         spawnSync('sleep', ['0.25']);
       }
+      if (serving <= k) console.error(`bench: ${img.app} did not answer: ${sh('docker', ['logs', c], { allowFail: true }).stdout.slice(-500)}`);
       sh('docker', ['rm', '-f', c], { allowFail: true });
     }
     rmSync(site, { recursive: true, force: true });

@@ -11,7 +11,8 @@ import { workError } from '../types.js';
 import { docker, removeContainer } from './docker.js';
 import { onCancel, run } from './proc.js';
 import { ensureBuilderImage, nodeBuilderSpec } from './builder-image.js';
-import { copySource, finishAppRoot } from './app-stage.js';
+import { copySource, finishAppRoot, writableSkip } from './app-stage.js';
+import { listSourceFiles } from '../plan/source-hash.js';
 import type { BuildEnv } from './build-env.js';
 import { writeLayerTar, type LayerFile } from './layer-tar.js';
 import { readCachedLayer, writeCachedLayer } from './layer-cache.js';
@@ -122,15 +123,48 @@ export async function stageNodeApp(plan: Plan, app: AppPlan, work: string, env: 
   return { depsLayer, appRoot };
 }
 
+export interface DjangoStage {
+  /** Hash of the Debian packages collectstatic runs with (Django, WhiteNoise, the app's). */
+  packagesHash: string;
+  epoch: number;
+  /** Load the throwaway image of the runtime layers; called only when collectstatic must run. */
+  image: () => Promise<string>;
+}
+
+/**
+ * What collectstatic's output depends on: every file that is not Python code, the settings
+ * module and Python files that name static files, and the packages. An edit to a view
+ * reuses the collected files.
+ */
+export function staticKey(app: AppPlan, packagesHash: string, epoch: number): string {
+  const h = createHash('sha256').update(JSON.stringify({ v: 1, epoch, packagesHash, code: appPaths(app.spec.name).code, settings: app.spec.django?.settingsFile }));
+  for (const rel of listSourceFiles(app.spec.dir, writableSkip(app))) {
+    const text = readFileSync(join(app.spec.dir, rel));
+    if (rel.endsWith('.py') && rel !== app.spec.django?.settingsFile && !/static/i.test(text.toString('utf8'))) continue;
+    h.update(`\0${rel}\0`).update(text);
+  }
+  return h.digest('hex');
+}
+
 /** Django's collectstatic, run by the image's own Python in a container with no network. */
-export async function stagePythonApp(app: AppPlan, work: string, stageImage: string | null, log: (s: string) => void, logFile?: string): Promise<StagedApp> {
+export async function stagePythonApp(app: AppPlan, work: string, stage: DjangoStage | null, log: (s: string) => void, logFile?: string): Promise<StagedApp> {
   const paths = appPaths(app.spec.name);
   const appRoot = join(work, 'app');
   const code = join(appRoot, paths.code.slice(1));
   await copySource(app, code);
   await finishAppRoot(app, appRoot);
-  await rm(join(code, '.static'), { recursive: true, force: true });
-  if (app.spec.django && stageImage) {
+  const collected = join(code, '.static');
+  await rm(collected, { recursive: true, force: true });
+  if (app.spec.django && stage) {
+    const key = staticKey(app, stage.packagesHash, stage.epoch);
+    const cached = await readCachedLayer('static', key);
+    if (cached) {
+      log(`${app.spec.name}: static files unchanged, reusing them`);
+      await mkdir(collected, { recursive: true });
+      await run('tar', ['-xf', cached.path, '-C', collected], { timeoutMs: 120_000 });
+      return { depsLayer: null, appRoot };
+    }
+    const stageImage = await stage.image();
     log(`${app.spec.name}: collectstatic`);
     const envArgs = Object.entries(app.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     // The state path is replaced by a throwaway dir: collectstatic must not leave state in the image.
@@ -142,6 +176,8 @@ export async function stagePythonApp(app: AppPlan, work: string, stageImage: str
       '--entrypoint', '/usr/bin/python3', stageImage, '-m', 'django', 'collectstatic', '--noinput', '-v', '0',
     ], log, logFile);
     await run('chown', ['-hR', '0:0', code]);
+    await mkdir(collected, { recursive: true });
+    await writeCachedLayer('static', key, collected, stage.epoch);
   }
   return { depsLayer: null, appRoot };
 }

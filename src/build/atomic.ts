@@ -2,6 +2,10 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile, chmod } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** A unique name beside `path` to write to before renaming: unique across processes and calls. */
+export const tempSibling = (path: string) => `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
 
 export interface OutFile {
   content: string;
@@ -31,7 +35,7 @@ export async function writeTreeAtomic(dest: string, files: Record<string, OutFil
 
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = tempSibling(path);
   await writeFile(tmp, content);
   await rename(tmp, path);
 }

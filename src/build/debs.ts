@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tempSibling } from './atomic.js';
 import type { DebPackage } from '../lock/archive.js';
 import { httpGet, MirrorMissing, sha256hex } from '../lock/archive.js';
 import { cacheDir } from './cache.js';
@@ -9,8 +10,20 @@ import { envError, workError } from '../types.js';
 
 export const debStoreDir = () => join(cacheDir(), 'debs');
 
-/** Path of the verified .deb in the store, fetching it first when absent. */
-export async function fetchDeb(p: DebPackage): Promise<string> {
+const inFlight = new Map<string, Promise<string>>();
+
+/** Path of the verified .deb in the store, fetching it first when absent (once per process). */
+export function fetchDeb(p: DebPackage): Promise<string> {
+  let f = inFlight.get(p.sha256);
+  if (!f) {
+    f = fetchDebOnce(p);
+    inFlight.set(p.sha256, f);
+    f.catch(() => inFlight.delete(p.sha256));
+  }
+  return f;
+}
+
+async function fetchDebOnce(p: DebPackage): Promise<string> {
   const dir = debStoreDir();
   const path = join(dir, `${p.sha256}.deb`);
   if (existsSync(path)) return path;
@@ -25,7 +38,8 @@ export async function fetchDeb(p: DebPackage): Promise<string> {
   }
   if (sha256hex(data) !== p.sha256)
     throw workError(`${p.name} ${p.version} from the mirror does not match the sha256 in the signed index; retry, or use another --mirror`);
-  const tmp = `${path}.${process.pid}.tmp`;
+  // A unique temp name: another Bulwark process may be fetching the same package.
+  const tmp = tempSibling(path);
   await writeFile(tmp, data);
   await rename(tmp, path);
   return path;

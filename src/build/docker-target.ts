@@ -110,13 +110,17 @@ export async function buildDockerImage(
     try {
       let staged;
       if (app.spec.runtime.value === 'python') {
-        if (app.spec.django) {
-          // A throwaway image of the runtime layers, so collectstatic runs with the image's own Python.
-          stageTag = `bulwark-stage/${app.spec.name}:${app.contentHash.slice(0, 16)}`;
-          const cfg = renderImageConfig({ ...imageConfigFor(app, {}), User: '0:0' }, layers, epoch);
-          await loadImage(cfg, layers, [stageTag]);
-        }
-        staged = await stagePythonApp(app, work, stageTag, log, logFile);
+        // A throwaway image of the runtime layers, so collectstatic runs with the image's own Python.
+        const stage = {
+          packagesHash: appPackagesHash ?? '',
+          epoch,
+          image: async () => {
+            stageTag = `bulwark-stage/${app.spec.name}:${app.contentHash.slice(0, 16)}`;
+            await loadImage(renderImageConfig({ ...imageConfigFor(app, {}), User: '0:0' }, layers, epoch), layers, [stageTag]);
+            return stageTag;
+          },
+        };
+        staged = await stagePythonApp(app, work, app.spec.django ? stage : null, log, logFile);
       } else {
         staged = await stageNodeApp(plan, app, work, env, depsKey, log, logFile);
       }

@@ -57,8 +57,15 @@ export function chainIds(diffIds: string[]): string[] {
   return out;
 }
 
-/** Chain IDs dockerd already holds (from the layers of every image it has). */
-async function knownChains(): Promise<Set<string>> {
+let known: Promise<Set<string>> | null = null;
+
+/** Chain IDs dockerd already holds (read once per process, then kept up to date by loadImage). */
+function knownChains(): Promise<Set<string>> {
+  known ??= readKnownChains();
+  return known;
+}
+
+async function readKnownChains(): Promise<Set<string>> {
   const ids = (await run('docker', ['image', 'ls', '-q', '--no-trunc'], { allowFail: true, timeoutMs: 60_000 })).stdout.split('\n').filter(Boolean);
   const known = new Set<string>();
   if (!ids.length) return known;
@@ -73,12 +80,17 @@ async function knownChains(): Promise<Set<string>> {
  * a rebuild that changes one layer streams one layer.
  */
 export async function loadImage(configJson: string, layers: ImageLayer[], tags: string[]): Promise<string> {
+  const chains = await knownChains();
+  let id: string;
   try {
-    return await loadImageOnce(configJson, layers, tags, await knownChains());
-  } catch (e) {
-    // A layer removed between the check and the load: send everything.
-    return loadImageOnce(configJson, layers, tags, new Set());
+    id = await loadImageOnce(configJson, layers, tags, chains);
+  } catch {
+    // A layer removed since it was seen (docker rmi, prune): send everything.
+    known = null;
+    id = await loadImageOnce(configJson, layers, tags, new Set());
   }
+  for (const c of chainIds(layers.map((l) => l.diffId))) chains.add(c);
+  return id;
 }
 
 async function loadImageOnce(configJson: string, layers: ImageLayer[], tags: string[], known: Set<string>): Promise<string> {

@@ -12,6 +12,7 @@ import { fetchDeb, fetchDebs } from './debs.js';
 import { extractDeb, prepareStaging, stripRootfs, writeCaBundle, writeUserlandEtc, MERGED_USR } from './rootfs.js';
 import { writeLayerTar } from './layer-tar.js';
 import { run } from './proc.js';
+import { tempSibling } from './atomic.js';
 import { usageError } from '../types.js';
 
 export interface LayerDefinition {
@@ -178,7 +179,7 @@ async function buildPart(s: PartSpec, epoch: number): Promise<LayerPart> {
     }
     // Only the filesystem part carries the merged-/usr symlinks; in others they would shadow them.
     const exclude = s.filesystem ? [] : MERGED_USR.map(([l]) => `./${l}`);
-    const lf = await writeLayerTar(staging, `${tar}.${process.pid}.tmp`, epoch, exclude);
+    const lf = await writeLayerTar(staging, tempSibling(tar), epoch, exclude);
     await rename(lf.path, tar);
     const info = { diffId: lf.diffId, size: lf.size };
     await writeFile(meta, JSON.stringify(info));

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { run } from '../build/proc.js';
 import { envError, workError } from '../types.js';
 import { cacheDir } from '../build/cache.js';
+import { tempSibling } from '../build/atomic.js';
 
 export interface DebPackage {
   name: string;
@@ -137,7 +138,7 @@ async function loadPackages(baseUrl: string, suite: string, rel: Record<string, 
       baseUrl,
     };
   });
-  const tmp = `${cached}.${process.pid}.tmp`;
+  const tmp = tempSibling(cached);
   await writeFile(tmp, JSON.stringify(pkgs));
   await rename(tmp, cached);
   return pkgs;

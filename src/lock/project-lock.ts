@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import type { AppSpec } from '../types.js';
 import { usageError } from '../types.js';
 import type { Suite } from '../plan/types.js';
-import { loadSuiteRelease, suiteSources, type DebPackage } from './archive.js';
+import { loadSuiteRelease, suiteSources, type DebPackage, type SuiteRelease } from './archive.js';
 import { buildUniverse, type Universe } from './resolve.js';
 import { compareDebVersions } from './debversion.js';
 import { LOCK_FILE, LOCK_VERSION, type BulwarkLock, type LockedApp } from './types.js';
@@ -128,34 +128,22 @@ export async function resolveProjectLock(projectDir: string, specs: AppSpec[], o
   if (opts.frozen)
     throw usageError(opts.update !== 'none' ? '--frozen-lock cannot be combined with an update' : `--frozen-lock: ${LOCK_FILE} cannot be used as it is: ${why}; run \`bulwark lock\` and commit ${LOCK_FILE}`);
   opts.log?.(previous ? `lock: ${opts.update !== 'none' ? `updating (${opts.update})` : `re-resolving: ${why}`}` : 'lock: resolving every layer against the Debian archive');
-  const releases = await Promise.all(suiteSources(opts.suite, opts.mirror, opts.securityMirror).map((s) => loadSuiteRelease(s.baseUrl, s.suite)));
-  const u = pinnedUniverse(previous, buildUniverse(releases.map((r) => r.packages)), opts.update);
-  const layers = new Map<string, ResolvedLayer[]>();
-  const lock: BulwarkLock = {
-    lockVersion: LOCK_VERSION,
-    suite: opts.suite,
-    mirror: opts.mirror,
-    securityMirror: opts.securityMirror,
-    // Kept across updates: a new epoch would change every layer, and a security bump must
-    // replace only the layers it touches.
-    sourceDateEpoch: previous?.sourceDateEpoch ?? Math.max(...releases.map((r) => r.date)),
-    indexes: Object.fromEntries(releases.map((r) => [r.suite, { date: new Date(r.date * 1000).toISOString(), baseUrl: r.baseUrl }])),
-    runtimes: {},
-    layers: {},
-    packages: {},
-    apps: {},
-  };
-  for (const a of apps) {
-    const appPackages = pythonAppPackages(a.spec, u, opts.suite);
-    const resolved = resolveLayers(u, a.defs, appPackages.length ? [{ name: 'app-packages', packages: appPackages }] : []);
-    layers.set(a.spec.name, resolved);
-    for (const [i, r] of resolved.entries()) {
-      const key = a.layerNames[i]!;
-      lock.layers[key] = { definition: definitionHash(r.def), packages: r.packages.map((p) => p.name) };
-      for (const p of r.packages) lock.packages[p.name] = toLocked(p);
-    }
-    lock.apps[a.spec.name] = { path: a.path, layers: a.layerNames, dependencyLock: a.dependencyLock };
+  const sources = suiteSources(opts.suite, opts.mirror, opts.securityMirror);
+  const load = (list: typeof sources) => Promise.all(list.map((s) => loadSuiteRelease(s.baseUrl, s.suite)));
+  // A security update of a lock that is otherwise current needs only the small -updates and
+  // -security indexes on top of the pins; the suite's full index is read only if a new
+  // dependency appears (a pin kept as it is needs no index).
+  const light = opts.update === 'security' && previous !== null && !why;
+  let releases = await load(light ? sources.slice(1) : sources);
+  let attempt: { layers: Map<string, ResolvedLayer[]>; lock: BulwarkLock };
+  try {
+    attempt = resolveAll(apps, pinnedUniverse(previous, buildUniverse(releases.map((r) => r.packages)), opts.update), releases, previous, opts);
+  } catch (e) {
+    if (!light) throw e;
+    releases = await load(sources);
+    attempt = resolveAll(apps, pinnedUniverse(previous, buildUniverse(releases.map((r) => r.packages)), opts.update), releases, previous, opts);
   }
+  const { layers, lock } = attempt;
   // Keep entries of apps not built this time (another app of the same site), so one app's
   // build does not drop the others' pins.
   if (previous)
@@ -172,4 +160,36 @@ export async function resolveProjectLock(projectDir: string, specs: AppSpec[], o
   const differs = !previous || serializeLock(previous) !== serializeLock(lock);
   if (differs && opts.write) await writeLock(projectDir, lock);
   return { lock, previous, changes, written: differs && opts.write, resolved: true, layers };
+}
+
+function resolveAll(apps: AppInput[], u: Universe, releases: SuiteRelease[], previous: BulwarkLock | null, opts: LockOptions): { layers: Map<string, ResolvedLayer[]>; lock: BulwarkLock } {
+  const layers = new Map<string, ResolvedLayer[]>();
+  const indexes: BulwarkLock['indexes'] = { ...(previous?.indexes ?? {}) };
+  for (const r of releases) indexes[r.suite] = { date: new Date(r.date * 1000).toISOString(), baseUrl: r.baseUrl };
+  const lock: BulwarkLock = {
+    lockVersion: LOCK_VERSION,
+    suite: opts.suite,
+    mirror: opts.mirror,
+    securityMirror: opts.securityMirror,
+    // Kept across updates: a new epoch would change every layer, and a security bump must
+    // replace only the layers it touches.
+    sourceDateEpoch: previous?.sourceDateEpoch ?? Math.max(...releases.map((r) => r.date)),
+    indexes,
+    runtimes: {},
+    layers: {},
+    packages: {},
+    apps: {},
+  };
+  for (const a of apps) {
+    const appPackages = pythonAppPackages(a.spec, u, opts.suite);
+    const resolved = resolveLayers(u, a.defs, appPackages.length ? [{ name: 'app-packages', packages: appPackages }] : []);
+    layers.set(a.spec.name, resolved);
+    for (const [i, r] of resolved.entries()) {
+      const key = a.layerNames[i]!;
+      lock.layers[key] = { definition: definitionHash(r.def), packages: r.packages.map((p) => p.name) };
+      for (const p of r.packages) lock.packages[p.name] = toLocked(p);
+    }
+    lock.apps[a.spec.name] = { path: a.path, layers: a.layerNames, dependencyLock: a.dependencyLock };
+  }
+  return { layers, lock };
 }

@@ -8,10 +8,12 @@ import { join } from 'node:path';
 import { bulwark, fixture, withTimeout } from '../helpers.js';
 import { docker, freePort, timeStop, waitHttp } from './live.js';
 
+// static-hello builds with an empty cache (no .deb store, no indexes, no layers), as on a
+// fresh machine: the cold path is exercised on every run, whatever the shared cache holds.
 const cases = [
-  { app: 'yarn-hello', port: 3000, path: '/', body: /hello from yarn-hello/ },
-  { app: 'flask-hello', port: 8000, path: '/', body: /hello from flask-hello, hit 1/ },
-  { app: 'static-hello', port: 8080, path: '/css/site.css', body: /color: teal/ },
+  { app: 'yarn-hello', port: 3000, path: '/', body: /hello from yarn-hello/, emptyCache: false },
+  { app: 'flask-hello', port: 8000, path: '/', body: /hello from flask-hello, hit 1/, emptyCache: false },
+  { app: 'static-hello', port: 8080, path: '/css/site.css', body: /color: teal/, emptyCache: true },
 ];
 
 for (const c of cases)
@@ -21,7 +23,8 @@ for (const c of cases)
       cleanup(() => rm(base, { recursive: true, force: true }));
       const dir = join(base, c.app);
       await cp(fixture('build', c.app), dir, { recursive: true });
-      const r = await bulwark(['build', dir, '--json']);
+      const env = c.emptyCache ? { BULWARK_CACHE: join(base, 'empty-cache') } : undefined;
+      const r = await bulwark(['build', dir, '--json'], { env });
       assert.is(r.code, 0, r.stderr);
       const id = JSON.parse(r.stdout).artifacts[0].id as string;
       const port = await freePort();
