@@ -31,9 +31,12 @@ Reports what was rebuilt and what was rebased. Exit codes as for build.`,
     log(changes.length ? `lock: ${changes.length} security update(s):\n${formatChanges(changes)}` : 'lock: no security updates');
     // Compare with the images the last build recorded: which layers are new in each.
     const before = new Map<string, Set<string>>();
-    for (const a of readManifest(ctx.plan.projectDir).artifacts.filter((a) => a.kind === 'docker-image')) {
-      const r = await docker(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', a.id], { allowFail: true });
-      if (r.code === 0) before.set(a.app, new Set(JSON.parse(r.stdout)));
+    const previous = readManifest(ctx.plan.projectDir).artifacts.filter((a) => a.kind === 'docker-image');
+    if (previous.length) {
+      // One docker call for all of them; an image since removed just has no "before".
+      const r = await docker(['image', 'inspect', '-f', '{{.Id}} {{json .RootFS.Layers}}', ...previous.map((a) => a.id)], { allowFail: true });
+      const layersById = new Map(r.stdout.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf(' ')), JSON.parse(l.slice(l.indexOf(' ') + 1)) as string[]]));
+      for (const a of previous) if (layersById.has(a.id)) before.set(a.app, new Set(layersById.get(a.id)));
     }
     const r = await build(ctx, { packerDialect: await packerDialect(), log });
     const summary = r.docker.map((d) => {

@@ -52,7 +52,7 @@ export function parseDepends(field: string): Relation[][] {
  * maintainer scripts need. Dependencies on them are treated as satisfied.
  */
 export const RUNTIME_EXCLUDES = [
-  'adduser', 'apt', 'base-passwd', 'bash', 'coreutils', 'dash', 'debconf', 'debconf-2.0', 'debianutils', 'diffutils',
+  'adduser', 'apt', 'awk', 'base-passwd', 'bash', 'coreutils', 'dash', 'debconf', 'debconf-2.0', 'debianutils', 'diffutils',
   'dpkg', 'findutils', 'grep', 'gzip', 'init-system-helpers', 'libc-bin', 'login', 'mawk', 'ncurses-bin', 'openssl',
   'passwd', 'perl-base', 'readline-common', 'sed', 'sensible-utils', 'tar', 'usr-is-merged', 'util-linux',
   'python3-pip', 'python3-setuptools', 'nodejs-doc', 'node-corepack', 'npm',

@@ -244,6 +244,10 @@ export function renderCustomizeScript(): string {
     `  ${GRUB_CORE_MODULES.join(' ')}`,
     `[ -s "$R${GRUB_BOOT_IMAGE}" ] && [ -s "$R${GRUB_CORE_IMAGE}" ]`,
     '',
+    '# The package triggers already did what systemd does for an updated /usr (ldconfig, hwdb,',
+    '# journal catalog): mark it done, as systemd-update-done would, so first boot skips them.',
+    'touch -r "$R/usr" "$R/etc/.updated" "$R/var/.updated"',
+    '',
   ].join('\n');
 }
 
