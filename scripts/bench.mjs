@@ -4,7 +4,7 @@
 // Debian base; both start from nothing: the Dockerfile's cold time includes making its Debian
 // base image with mmdebstrap, Bulwark's cold build is `--no-cache` (only the sha256-addressed
 // .deb store is reused). Each figure is the median of --runs (default 3), in seconds (ms resolution).
-// Usage: node scripts/bench.mjs [--runs N] [--only compare|second|security]
+// Usage: node scripts/bench.mjs [--runs N] [--only compare|second|security] [--apps express-hello,django-hello]
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync, appendFileSync, readFileSync, symlinkSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (k, d) => (process.argv.includes(k) ? process.argv[process.argv.indexOf(k) + 1] : d);
 const runs = Number(arg('--runs', 3));
 const only = arg('--only', '');
+const apps = arg('--apps', 'express-hello,django-hello').split(',');
 const MIRROR = 'http://deb.debian.org/debian';
 const HOST_CA = '/etc/ssl/certs/ca-certificates.crt';
 const CLI = join(root, 'dist/src/cli/main.js');
@@ -207,7 +208,7 @@ async function securityBump() {
 }
 
 console.log(`bench: median of ${runs} run(s) per figure, on ${spawnSync('nproc').stdout.toString().trim()} cores`);
-if (!only || only === 'compare') for (const app of Object.keys(dockerfiles)) compare(app);
+if (!only || only === 'compare') for (const app of apps) compare(app);
 if (!only || only === 'second') secondApp();
 if (!only || only === 'security') await securityBump();
 console.log('\nsummary\n' + out.join('\n'));

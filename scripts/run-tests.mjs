@@ -11,12 +11,17 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const which = process.argv[2];
 const pattern = process.argv[3] ?? '\\.test\\.js$';
 const suites = (which ? [which] : ['unit', 'integration']).filter((s) => existsSync(join(root, 'dist/test', s)));
+// Plain output off a TTY (CI logs): NO_COLOR, and no FORCE_COLOR that would override it.
+function plainEnv() {
+  const { FORCE_COLOR, ...env } = process.env;
+  return { ...env, NO_COLOR: '1' };
+}
 let passed = 0, failed = 0;
 const t0 = Date.now();
 for (const s of suites) {
   const r = spawnSync(process.execPath, [join(root, 'node_modules/uvu/bin.js'), join('dist/test', s), pattern], {
     cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 28,
-    env: process.stdout.isTTY ? process.env : { ...process.env, NO_COLOR: '1' },
+    env: process.stdout.isTTY ? process.env : plainEnv(),
   });
   process.stdout.write(r.stdout);
   const total = +(r.stdout.match(/Total:\s+(\d+)/)?.[1] ?? 0);

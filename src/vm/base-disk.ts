@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { cacheDir } from '../build/cache.js';
 import { onCancel, run } from '../build/proc.js';
 import { loadLayerDefinition } from '../build/layers.js';
@@ -145,6 +145,19 @@ async function writeTree(dir: string, files: TreeFile[]): Promise<void> {
   await fixDirs(dir);
 }
 
+/** Temp dirs of builds whose process is gone (killed outright): a few hundred MB each. */
+async function removeStaleBuilds(top: string): Promise<void> {
+  for (const name of await readdir(top)) {
+    const pid = Number(/^\.base-[0-9a-f]+\.(\d+)\.tmp$/.exec(name)?.[1] ?? 0);
+    if (!pid || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') await removeTree(join(top, name));
+    }
+  }
+}
+
 /** Installed packages from the tree's dpkg status. */
 async function installedPackages(root: string): Promise<Array<{ name: string; version: string }>> {
   const status = await readFile(join(root, 'var/lib/dpkg/status'), 'utf8');
@@ -167,10 +180,26 @@ function lastLines(text: string, n = 3): string {
   return text.trim().split('\n').filter((l) => l.trim()).slice(-n).join(' / ');
 }
 
+/** What manifest.json records: the result, with file names relative to the entry (the cache may move). */
+interface Manifest extends Omit<BaseDisk, 'seconds' | 'cached' | 'dir' | 'raw' | 'qcow2' | 'kernel'> {
+  key: string;
+  files: { raw: string; qcow2: string; kernel: string };
+  kernelVersion: string;
+  suite: string;
+  mirror: string;
+  securityMirror: string;
+  builtAt: string;
+}
+
+function fromManifest(dir: string, m: Manifest): Omit<BaseDisk, 'seconds' | 'cached'> {
+  const { key: _key, files, kernelVersion, suite: _s, mirror: _m, securityMirror: _sm, builtAt: _b, ...rest } = m;
+  return { ...rest, dir, raw: join(dir, files.raw), qcow2: join(dir, files.qcow2), kernel: { version: kernelVersion, path: join(dir, files.kernel) } };
+}
+
 async function readCached(dir: string, t0: number): Promise<BaseDisk | null> {
-  const manifest = join(dir, 'manifest.json');
-  if (!existsSync(manifest)) return null;
-  const m = JSON.parse(await readFile(manifest, 'utf8')) as Omit<BaseDisk, 'seconds' | 'cached'>;
+  const file = join(dir, 'manifest.json');
+  if (!existsSync(file)) return null;
+  const m = fromManifest(dir, JSON.parse(await readFile(file, 'utf8')) as Manifest);
   if (![m.raw, m.qcow2, m.kernel.path].every((p) => existsSync(p))) return null;
   return { ...m, cached: true, seconds: (Date.now() - t0) / 1000 };
 }
@@ -189,6 +218,7 @@ export async function buildBaseDisk(opts: BaseDiskOptions): Promise<BaseDisk> {
   if (process.getuid?.() !== 0) throw envError('building a VM disk needs root (mmdebstrap --mode=root installs packages as root)');
 
   await mkdir(top, { recursive: true });
+  await removeStaleBuilds(top);
   const tmp = join(top, `.base-${plan.key.slice(0, 16)}.${process.pid}.tmp`);
   const logFile = join(tmp, 'build.log');
   // A failed build's log is kept here (the temp dir is removed).
@@ -273,21 +303,24 @@ export async function buildBaseDisk(opts: BaseDiskOptions): Promise<BaseDisk> {
     opts.log('base disk: qemu-img convert to qcow2');
     await run('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, qcow2], { logFile, timeoutMs: 600_000, missingHint: 'apt-get install qemu-utils' });
     const [sha256, qcow2Sha256] = await Promise.all([sha256File(raw), sha256File(qcow2)]);
-    const at = (p: string) => join(dir, p.slice(tmp.length + 1));
     const buildSeconds = Math.round((Date.now() - t0) / 100) / 10;
-    const result: Omit<BaseDisk, 'seconds' | 'cached'> = {
-      raw: at(raw),
-      qcow2: at(qcow2),
+    const manifest: Manifest = {
+      key: plan.key,
+      files: { raw: 'disk.raw', qcow2: 'disk.qcow2', kernel: basename(kernelCopy) },
+      kernelVersion,
       sha256,
       qcow2Sha256,
       buildSeconds,
-      dir,
       rootUuid: plan.rootUuid,
       layout: plan.layout,
-      kernel: { version: kernelVersion, path: at(kernelCopy) },
       packages,
+      suite: opts.suite,
+      mirror: opts.mirror,
+      securityMirror: opts.securityMirror,
+      builtAt: new Date().toISOString(),
     };
-    await writeFile(join(tmp, 'manifest.json'), JSON.stringify({ ...result, key: plan.key, suite: opts.suite, mirror: opts.mirror, securityMirror: opts.securityMirror, builtAt: new Date().toISOString() }, null, 2) + '\n');
+    await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    const result = fromManifest(dir, manifest);
     try {
       await rename(tmp, dir);
     } catch (e) {

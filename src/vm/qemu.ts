@@ -16,6 +16,8 @@ export type Accelerator = 'kvm' | 'tcg';
 const QEMU = 'qemu-system-x86_64';
 const QEMU_HINT = 'apt-get install qemu-system-x86 (scripts/setup does it)';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A deadline to race against: it does not keep the process alive once nothing else does. */
+const deadline = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
 /** QEMU's arguments for the accelerator: the host's CPU under KVM, QEMU's default model under TCG. */
 export function accelArgs(accel: Accelerator): string[] {
@@ -42,26 +44,40 @@ let probed: Promise<Accelerator> | null = null;
  * BULWARK_VM_ACCEL=kvm|tcg skips the test. The answer is kept for the life of the process.
  */
 export function probeAccelerator(opts: { kernel?: string; log?: (line: string) => void; timeoutMs?: number } = {}): Promise<Accelerator> {
-  probed ??= probeOnce(opts);
+  probed ??= probeOnce(opts).then((r) => {
+    // Without a kernel nothing was learnt: a later call with one tests again.
+    if (r.untested) probed = null;
+    return r.accel;
+  });
   return probed;
 }
 
-async function probeOnce(opts: { kernel?: string; log?: (line: string) => void; timeoutMs?: number }): Promise<Accelerator> {
+async function probeOnce(opts: { kernel?: string; log?: (line: string) => void; timeoutMs?: number }): Promise<{ accel: Accelerator; untested?: boolean }> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const tcg = (why: string): Accelerator => {
+  const tcg = (why: string, untested = false) => {
     log(`notice: VMs run under TCG (emulation, several times slower than KVM): ${why}`);
-    return 'tcg';
+    return { accel: 'tcg' as const, untested };
   };
   const forced = process.env.BULWARK_VM_ACCEL;
-  if (forced === 'kvm' || forced === 'tcg') return forced;
+  if (forced === 'kvm' || forced === 'tcg') return { accel: forced, untested: true };
   try {
     await access('/dev/kvm', constants.R_OK | constants.W_OK);
   } catch {
     return tcg('/dev/kvm is missing or not accessible');
   }
   const kernel = opts.kernel ?? (await hostKernel());
-  if (!kernel) return tcg('no kernel to test KVM with (/dev/kvm exists, but whether it boots Linux is unknown)');
-  const dir = await mkdtemp(join(tmpdir(), 'bulwark-kvm-probe-'));
+  if (!kernel) return tcg('no kernel to test KVM with (/dev/kvm exists, but whether it boots Linux is unknown)', true);
+  const r = await kernelBoots('kvm', kernel, opts.timeoutMs ?? 20_000);
+  if (r.ok) return { accel: 'kvm' };
+  return tcg(`/dev/kvm exists but a Linux kernel does not boot under it (${r.why})`);
+}
+
+/**
+ * Whether `kernel` boots under `accel`: run with no disk, it must reach the panic about the
+ * missing root file system (and QEMU exit) within `timeoutMs`. The test probeAccelerator makes.
+ */
+export async function kernelBoots(accel: Accelerator, kernel: string, timeoutMs: number): Promise<{ ok: boolean; why: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'bulwark-kernel-probe-'));
   try {
     const serial = join(dir, 'serial.log');
     const pidFile = join(dir, 'qemu.pid');
@@ -76,10 +92,9 @@ async function probeOnce(opts: { kernel?: string; log?: (line: string) => void; 
         }
       }
     };
-    const timeoutMs = opts.timeoutMs ?? 20_000;
     const r = await run(
       'setpriv',
-      ['--pdeathsig', 'KILL', '--', QEMU, ...accelArgs('kvm'), '-machine', 'pc', '-m', '256', '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', '-monitor', 'none', '-serial', `file:${serial}`, '-pidfile', pidFile, '-kernel', kernel, '-append', 'console=ttyS0 panic=-1 quiet'],
+      ['--pdeathsig', 'KILL', '--', QEMU, ...accelArgs(accel), '-machine', 'pc', '-m', '256', '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', '-monitor', 'none', '-serial', `file:${serial}`, '-pidfile', pidFile, '-kernel', kernel, '-append', 'console=ttyS0 panic=-1 quiet'],
       {
         allowFail: true,
         timeoutMs,
@@ -94,9 +109,8 @@ async function probeOnce(opts: { kernel?: string; log?: (line: string) => void; 
       },
     ).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }) as RunResult);
     const out = existsSync(serial) ? await readFile(serial, 'utf8') : '';
-    if (r.code === 0 && PROBE_DONE.test(out)) return 'kvm';
-    const why = failedEarly || (r.code === -1 ? `no result within ${timeoutMs / 1000} s` : lastLine(r.stderr) || `exit ${r.code}`);
-    return tcg(`/dev/kvm exists but a Linux kernel does not boot under it (${why})`);
+    if (r.code === 0 && PROBE_DONE.test(out)) return { ok: true, why: '' };
+    return { ok: false, why: failedEarly || (r.code === -1 ? `no result within ${timeoutMs / 1000} s` : lastLine(r.stderr) || `exit ${r.code}`) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -185,7 +199,7 @@ async function qmp(socket: string, commands: string[], timeoutMs = 5000): Promis
     const timer = setTimeout(() => {
       conn.destroy();
       reject(new Error('QMP did not answer'));
-    }, timeoutMs);
+    }, timeoutMs).unref();
     let buf = '';
     let sent = 0;
     let greeted = false;
@@ -201,8 +215,14 @@ async function qmp(socket: string, commands: string[], timeoutMs = 5000): Promis
       buf += b.toString('utf8');
       let i: number;
       while ((i = buf.indexOf('\n')) >= 0) {
-        const msg = JSON.parse(buf.slice(0, i)) as Record<string, unknown>;
+        const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
+        let msg: Record<string, unknown>;
+        try {
+          msg = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          continue;
+        }
         if ('QMP' in msg && !greeted) {
           greeted = true;
           next();
@@ -217,6 +237,10 @@ async function qmp(socket: string, commands: string[], timeoutMs = 5000): Promis
     conn.on('error', (e) => {
       clearTimeout(timer);
       reject(e);
+    });
+    conn.on('close', () => {
+      clearTimeout(timer);
+      reject(new Error('QMP closed the connection')); // a no-op once resolved
     });
   });
 }
@@ -267,7 +291,7 @@ export async function bootVm(opts: BootOptions): Promise<VmHandle> {
         /* already gone */
       }
     }
-    await Promise.race([exited, sleep(10_000)]);
+    await Promise.race([exited, deadline(10_000)]);
   };
   const unregister = onCancel(kill);
 
@@ -299,7 +323,7 @@ export async function bootVm(opts: BootOptions): Promise<VmHandle> {
       if (done) return;
       try {
         await qmp(qmpSocket, ['qmp_capabilities', 'system_powerdown']);
-        await Promise.race([exited, sleep(s.timeoutMs ?? 60_000)]);
+        await Promise.race([exited, deadline(s.timeoutMs ?? 60_000)]);
       } catch {
         /* no QMP: kill below */
       }
@@ -347,7 +371,6 @@ export async function ssh(vm: VmHandle, key: string, cmd: string, opts: SshOptio
 /** The last lines of the VM's console, without terminal escapes (for error messages). */
 export async function serialTail(vm: Pick<VmHandle, 'serialLog'>, lines = 8): Promise<string> {
   const text = await readFile(vm.serialLog, 'utf8').catch(() => '');
-  // eslint-disable-next-line no-control-regex
   const plain = text.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\r/g, '');
   return plain.split('\n').filter((l) => l.trim()).slice(-lines).join('\n');
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/build/proc.js';
 import { buildBaseDisk } from '../../src/vm/base-disk.js';
-import { bootVm, freeLocalPort, probeAccelerator, serialTail, ssh, waitForSsh } from '../../src/vm/qemu.js';
+import { bootVm, freeLocalPort, kernelBoots, probeAccelerator, serialTail, ssh, waitForSsh } from '../../src/vm/qemu.js';
 import { withTimeout } from '../helpers.js';
 
 const secs = (ms: number) => (ms / 1000).toFixed(1);
@@ -69,8 +69,11 @@ test('VM base disk: built without mounts, boots to sshd, identity made at first 
     assert.match(await debugfs('ls /boot'), new RegExp(`vmlinuz-${disk.kernel.version.replace(/[.+]/g, '\\$&')}`));
     assert.match(await debugfs('cat /etc/ssh/authorized_keys/root'), /bulwark-vm-test/);
 
-    // One boot, under whatever really works here.
+    // One boot, under whatever really works here. The probe's test passes for a kernel that
+    // boots (TCG always runs it), so a 'tcg' answer means KVM failed it.
     const accel = await probeAccelerator({ kernel: disk.kernel.path, log: (l) => console.log(`  ${l}`) });
+    const underTcg = await kernelBoots('tcg', disk.kernel.path, 120_000);
+    assert.ok(underTcg.ok, `the installed kernel does not boot under TCG: ${underTcg.why}`);
     const port = await freeLocalPort();
     const t0 = Date.now();
     const booting = bootVm({ disk: disk.qcow2, forwards: [{ host: port, guest: 22 }], memoryMiB: 1024, accel, serialLog: join(work, 'serial.log'), snapshot: true });
