@@ -10,11 +10,11 @@ import { appPaths } from '../names.js';
 import { workError } from '../types.js';
 import { docker, removeContainer } from './docker.js';
 import { onCancel, run } from './proc.js';
-import { ensureBuilderImage, nodeBuilderSpec } from './builder-image.js';
+import { ensureBuilderImage, type BuilderSpec } from './builder-image.js';
 import { copySource, finishAppRoot, writableSkip } from './app-stage.js';
 import { listSourceFiles } from '../plan/source-hash.js';
 import type { BuildEnv } from './build-env.js';
-import { writeLayerTar, type LayerFile } from './layer-tar.js';
+import type { LayerFile } from './layer-tar.js';
 import { readCachedLayer, writeCachedLayer } from './layer-cache.js';
 import { noCache } from './cache.js';
 import { createHash } from 'node:crypto';
@@ -79,25 +79,31 @@ async function runBuildContainer(args: string[], log: (s: string) => void, logFi
   }
 }
 
-export async function stageNodeApp(plan: Plan, app: AppPlan, work: string, env: BuildEnv, depsKey: string | null, log: (s: string) => void, logFile?: string): Promise<StagedApp> {
+/** The app's dependency install: which build image, its cache key, and the layer already cached under it. */
+export interface NodeDeps {
+  builder: BuilderSpec;
+  key: string;
+  cached: LayerFile | null;
+}
+
+export async function stageNodeApp(plan: Plan, app: AppPlan, work: string, env: BuildEnv, deps: NodeDeps | null, log: (s: string) => void, logFile?: string): Promise<StagedApp> {
   const paths = appPaths(app.spec.name);
   const appRoot = join(work, 'app');
   const code = join(appRoot, paths.code.slice(1));
   await copySource(app, code);
   let depsLayer: LayerFile | null = null;
-  if (app.spec.install.value.length) {
-    const builder = await ensureBuilderImage(nodeBuilderSpec({ yarn: app.spec.packageManager.value === 'yarn', native: needsNativeToolchain(app.spec.dir) }), plan.suite, plan.mirror, plan.securityMirror, log);
+  if (deps) {
     // node_modules depends only on the manifests, the lockfile and the builder. Without a build
-    // step, reuse it when none of them changed (a source-only change skips npm ci); with one,
-    // the install must run for the build anyway, and its result is stored for rebases.
-    const key = depsKey;
-    const cached = key && !app.spec.build.value.length ? await readCachedLayer('app-deps', key) : null;
-    if (cached) {
+    // step, reuse it when none of them changed (a source-only change skips npm ci, and needs no
+    // build image); with one, the install must run for the build anyway, and its result is
+    // stored for rebases.
+    if (deps.cached && !app.spec.build.value.length) {
       log(`${app.spec.name}: dependencies unchanged, reusing their layer`);
       await run('chown', ['-hR', '0:0', appRoot]);
       await finishAppRoot(app, appRoot);
-      return { depsLayer: cached, depsCached: true, appRoot };
+      return { depsLayer: deps.cached, depsCached: true, appRoot };
     }
+    const builder = await ensureBuilderImage(deps.builder, plan.suite, plan.mirror, plan.securityMirror, log);
     log(`${app.spec.name}: installing dependencies with ${app.spec.packageManager.value} in ${builder}`);
     await runBuildContainer([
       '-v', `${code}:${paths.code}`, '-w', paths.code,
@@ -115,7 +121,7 @@ export async function stageNodeApp(plan: Plan, app: AppPlan, work: string, env: 
       await mkdir(join(depsRoot, paths.code.slice(1)), { recursive: true });
       await rename(nm, target);
       await run('chown', ['-hR', '0:0', depsRoot]);
-      depsLayer = key ? await writeCachedLayer('app-deps', key, depsRoot, plan.sourceDateEpoch) : await writeLayerTar(depsRoot, join(work, 'deps.tar'), plan.sourceDateEpoch);
+      depsLayer = await writeCachedLayer('app-deps', deps.key, depsRoot, plan.sourceDateEpoch);
     }
   }
   await run('chown', ['-hR', '0:0', appRoot]);

@@ -93,7 +93,8 @@ export async function buildDockerImage(
   const appPackagesHash = planned.resolved.find((r) => r.def.name === 'app-packages')?.hash ?? null;
   const appKey = createHash('sha256').update(JSON.stringify({ f: APP_LAYER_FORMAT, epoch, app: app.appHash, deps: app.spec.django ? appPackagesHash : null })).digest('hex');
   const needsBuilder = app.spec.runtime.value !== 'python' && app.spec.install.value.length > 0;
-  const depsKey = needsBuilder ? depsCacheKey(app, builderTag(nodeBuilderSpec({ yarn: app.spec.packageManager.value === 'yarn', native: needsNativeToolchain(app.spec.dir) }), builderSources(plan.suite, plan.mirror, plan.securityMirror)), epoch) : null;
+  const builder = nodeBuilderSpec({ yarn: app.spec.packageManager.value === 'yarn', native: needsNativeToolchain(app.spec.dir) });
+  const depsKey = needsBuilder ? depsCacheKey(app, builderTag(builder, builderSources(plan.suite, plan.mirror, plan.securityMirror)), epoch) : null;
   let appLayer = await readCachedLayer('app-layers', appKey);
   let depsLayer = depsKey ? await readCachedLayer('app-deps', depsKey) : null;
   let appCached = appLayer !== null;
@@ -122,7 +123,7 @@ export async function buildDockerImage(
         };
         staged = await stagePythonApp(app, work, app.spec.django ? stage : null, log, logFile);
       } else {
-        staged = await stageNodeApp(plan, app, work, env, depsKey, log, logFile);
+        staged = await stageNodeApp(plan, app, work, env, depsKey ? { builder, key: depsKey, cached: depsLayer } : null, log, logFile);
       }
       depsLayer = staged.depsLayer;
       depsCached = staged.depsCached === true;
