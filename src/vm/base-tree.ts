@@ -6,12 +6,8 @@
 import { shQuote } from '../render/provision.js';
 import { GRUB_BOOT_IMAGE, GRUB_CORE_CONFIG, GRUB_CORE_IMAGE, GRUB_CORE_MODULES, GRUB_DIR, renderGrubConfig, renderGrubCoreConfig } from './grub.js';
 
-export interface TreeFile {
-  /** Path inside the system, without the leading slash. */
-  path: string;
-  content: string;
-  mode: number;
-}
+import type { TreeFile } from './host-spec.js';
+export type { TreeFile } from './host-spec.js';
 
 export interface BaseTreeInput {
   /** File-system UUID of the root partition (fstab, GRUB, kernel command line). */
