@@ -64,9 +64,11 @@ export interface DockerBuildResult {
   imageId: string;
   tag: string;
   layers: Array<{ name: string; diffId: string; cached: boolean }>;
+  /** The app's own layer tars (dependencies, then code and launcher): a VM's app bundle is made from them. */
+  appLayerTars: string[];
 }
 
-const APP_LAYER_FORMAT = 1;
+const APP_LAYER_FORMAT = 2;
 
 export async function buildDockerImage(
   plan: Plan,
@@ -169,6 +171,7 @@ export async function buildDockerImage(
     imageId,
     tag,
     layers: report,
+    appLayerTars: [...(depsLayer ? [depsLayer.path] : []), appLayer!.path],
     artifact: {
       app: app.spec.name,
       target: 'docker',

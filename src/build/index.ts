@@ -12,6 +12,7 @@ import { buildDockerImage, type DockerBuildResult } from './docker-target.js';
 import { prepareBuildEnv } from './build-env.js';
 import { recordArtifacts } from './manifest.js';
 import { cacheDir, useFreshBuildCache } from './cache.js';
+import { buildVmTarget, type VmBuildOptions, type VmBuildResult } from './vm-target.js';
 
 export async function generate(ctx: ProjectContext, opts: RenderOptions): Promise<string> {
   await writeTreeAtomic(ctx.plan.buildDir, renderBuildDir(ctx.plan, opts));
@@ -20,6 +21,8 @@ export async function generate(ctx: ProjectContext, opts: RenderOptions): Promis
 
 export interface BuildOptions extends RenderOptions {
   buildCa?: string;
+  /** The qemu target's options (admin key, ACME, disk size). */
+  vm?: Omit<VmBuildOptions, 'log' | 'logFile'>;
   /** Ignore every cache except the sha256-addressed .deb store and the signed indexes. */
   noCache?: boolean;
   log: (s: string) => void;
@@ -28,11 +31,14 @@ export interface BuildOptions extends RenderOptions {
 export interface BuildResult {
   artifacts: Artifact[];
   docker: Array<DockerBuildResult & { seconds: number }>;
+  vm: VmBuildResult | null;
 }
 
 export async function build(ctx: ProjectContext, opts: BuildOptions): Promise<BuildResult> {
   const { plan } = ctx;
-  const wantDocker = plan.targets.includes('docker');
+  // The VM disk carries the same app layers as the Docker image, so a qemu build makes both.
+  const wantVm = plan.targets.includes('qemu');
+  const wantDocker = plan.targets.includes('docker') || wantVm;
   if (wantDocker) await requireDocker();
   await generate(ctx, opts);
   const logDir = join(plan.projectDir, '.bulwark', 'logs');
@@ -40,6 +46,7 @@ export async function build(ctx: ProjectContext, opts: BuildOptions): Promise<Bu
   await mkdir(join(cacheDir(), 'tmp'), { recursive: true });
   const tmp = await mkdtemp(join(cacheDir(), 'tmp', 'env-'));
   const results: BuildResult['docker'] = [];
+  let vm: VmBuildResult | null = null;
   if (opts.noCache) useFreshBuildCache(join(tmp, 'fresh-cache'));
   try {
     const env = await prepareBuildEnv(tmp, opts.buildCa);
@@ -57,6 +64,11 @@ export async function build(ctx: ProjectContext, opts: BuildOptions): Promise<Bu
     const settled = await Promise.allSettled(jobs);
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
+    if (wantVm) {
+      const logFile = join(logDir, 'vm.log');
+      await writeFile(logFile, '');
+      vm = await buildVmTarget(ctx, results, { ...opts.vm, log: opts.log, logFile });
+    }
   } finally {
     if (opts.noCache) {
       useFreshBuildCache(null);
@@ -65,7 +77,7 @@ export async function build(ctx: ProjectContext, opts: BuildOptions): Promise<Bu
     }
     await rm(tmp, { recursive: true, force: true });
   }
-  const artifacts = results.map((r) => r.artifact);
+  const artifacts = [...results.map((r) => r.artifact), ...(vm?.artifacts ?? [])];
   if (artifacts.length) await recordArtifacts(plan.projectDir, artifacts);
-  return { artifacts, docker: results };
+  return { artifacts, docker: results, vm };
 }

@@ -29,6 +29,8 @@ export interface ProjectContext {
   plan: Plan;
   apps: PlannedApp[];
   lock: ProjectLock;
+  /** Host names per app (bulwark.hcl `domains`), by app name. */
+  domains: Record<string, string[]>;
 }
 
 export interface ProjectLockOptions {
@@ -61,16 +63,18 @@ export async function loadProject(
     if (!['docker', 'qemu', 'aws', 'gcp', 'digitalocean'].includes(t)) throw usageError(`--target ${t}: choose docker, qemu, aws, gcp or digitalocean`);
   const specs = [];
   const extraEnv: Record<string, Record<string, string>> = {};
+  const domains: Record<string, string[]> = {};
   for (const app of site.apps) {
     const spec = applySiteOverrides(await detectApp(app.path, { suite, framework: app.framework }), app, site.file);
     extraEnv[spec.name] = app.env;
+    domains[spec.name] = app.domains;
     specs.push(spec);
   }
   const mirror = (values.mirror ?? site.mirror ?? DEFAULT_MIRROR).replace(/\/$/, '');
   const securityMirror = (values['security-mirror'] ?? site.securityMirror ?? DEFAULT_SECURITY_MIRROR).replace(/\/$/, '');
   const locked = await resolveProjectLock(dir, specs, { suite, mirror, securityMirror, frozen: lockOpts.frozen ?? false, update: lockOpts.update ?? 'none', write: lockOpts.write ?? true, log: lockOpts.log });
   const { plan, apps } = createPlan(dir, specs, locked.layers, { suite, mirror, securityMirror, targets, extraEnv, epoch: locked.lock.sourceDateEpoch });
-  return { plan, apps, lock: locked };
+  return { plan, apps, lock: locked, domains };
 }
 
 /** Which Packer syntax to write: Debian's 1.6 when that is what is installed, else current. */

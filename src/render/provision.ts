@@ -5,7 +5,8 @@
 // elsewhere without editing.
 import type { AppPlan, Plan } from '../plan/types.js';
 import { appPaths } from '../names.js';
-import { appSecretsFile } from './systemd.js';
+import { appSecretsFile, vmBulwarkDir } from './systemd.js';
+import { HOST_APPS_DIR } from '../vm/host-spec.js';
 
 /** Where Packer uploads the app bundle and the unit inside the build VM (disk-backed, not /tmp). */
 export const vmStagingDir = '/var/tmp/bulwark';
@@ -73,15 +74,18 @@ function installScript(plan: Plan, app: AppPlan): string {
   const paths = appPaths(name);
   return [
     ...header(plan, '20-app-install.sh', name, [
-      `installs the code of ${name} into ${paths.code} (root-owned, read-only to the app),`,
-      `makes its state folder ${paths.state} (the app's uid only, 0700) and the root-only secrets folder.`,
-      'A new bundle replaces the old code whole; the state is never touched beyond its owner and mode.',
+      `installs ${name}: the bundle's app/ into ${paths.code} (its code and dependencies) and its`,
+      `bulwark/ into ${vmBulwarkDir(name)} (the launcher and app.json), both root-owned and read-only`,
+      `to the app; makes its state folder ${paths.state} (the app's uid only, 0700) and the root-only`,
+      'secrets folder. A new bundle replaces the old code whole; the state is never touched beyond',
+      'its owner and mode.',
     ]),
     `APP_NAME=\${APP_NAME:-${shQuote(name)}}`,
     `APP_UID=\${APP_UID:-${app.uid}}`,
     `BULWARK_STAGING=\${BULWARK_STAGING:-${vmStagingDir}}`,
     `APP_BUNDLE=\${APP_BUNDLE:-$BULWARK_STAGING/${stagedBundleName}}`,
     'APP_DIR=${APP_DIR:-/opt/$APP_NAME}',
+    'BULWARK_DIR=${BULWARK_DIR:-/opt/bulwark/$APP_NAME}',
     'STATE_DIR=${STATE_DIR:-/var/lib/$APP_NAME}',
     `SECRETS_DIR=\${SECRETS_DIR:-${appSecretsFile(name).replace(/\/[^/]+$/, '')}}`,
     '',
@@ -90,26 +94,31 @@ function installScript(plan: Plan, app: AppPlan): string {
     '[ -f "$APP_BUNDLE" ] || fail "no app bundle at $APP_BUNDLE (set APP_BUNDLE)"',
     '',
     '# Unpack beside the old copy, then swap, so a failed unpack leaves the old code in place.',
-    'parent=$(dirname "$APP_DIR")',
-    'mkdir -p "$parent"',
-    'new=$(mktemp -d "$parent/.$APP_NAME.new.XXXXXX")',
+    'mkdir -p /opt',
+    'new=$(mktemp -d "/opt/.$APP_NAME.new.XXXXXX")',
     'trap \'rm -rf "$new"\' EXIT',
     'tar -xf "$APP_BUNDLE" -C "$new" --no-same-owner',
+    '[ -d "$new/app" ] && [ -f "$new/bulwark/app.json" ] || fail "$APP_BUNDLE is not a Bulwark app bundle (app/ and bulwark/app.json)"',
     '# root:root, u=rw g/o=r (x where it was executable): the app reads its code, never writes it.',
     '# The `=` also clears setuid, setgid and sticky bits that a bundle might carry.',
     'chown -R 0:0 "$new"',
     'chmod -R u=rwX,go=rX "$new"',
-    'if [ -e "$APP_DIR" ]; then',
-    '  old="$parent/.$APP_NAME.old.$$"',
-    '  mv "$APP_DIR" "$old"',
-    '  mv "$new" "$APP_DIR"',
-    '  rm -rf "$old"',
-    'else',
-    '  mv "$new" "$APP_DIR"',
-    'fi',
+    'swap() { # swap FROM TO: TO is replaced whole',
+    '  mkdir -p "$(dirname "$2")"',
+    '  if [ -e "$2" ]; then',
+    '    mv "$2" "$2.old.$$"',
+    '    mv "$1" "$2"',
+    '    rm -rf "$2.old.$$"',
+    '  else',
+    '    mv "$1" "$2"',
+    '  fi',
+    '}',
+    'swap "$new/app" "$APP_DIR"',
+    'swap "$new/bulwark" "$BULWARK_DIR"',
+    'rm -rf "$new"',
     'trap - EXIT',
     '',
-    '# The only place the app writes. On a VM the data disk is mounted here at boot.',
+    '# The only place the app writes. On a VM bulwark-data.service mounts it from the data disk at boot.',
     'install -d -m 0700 -o "$APP_UID" -g "$APP_UID" "$STATE_DIR"',
     '# Generated at first boot, read by systemd (as root) into the app\'s environment.',
     'install -d -m 0700 -o 0 -g 0 "$SECRETS_DIR"',
@@ -119,10 +128,11 @@ function installScript(plan: Plan, app: AppPlan): string {
 
 function unitScript(plan: Plan, app: AppPlan): string {
   const name = app.spec.name;
+  if (!app.spec.secrets.every((x) => /^[A-Z_][A-Z0-9_]*$/.test(x.env))) throw new Error(`${name}: secret names must be A-Z, 0-9 and _`);
   const unit = appPaths(name).unit;
   return [
     ...header(plan, '30-app-unit.sh', name, [
-      `installs and enables ${unit}.`,
+      `installs and enables ${unit}, and tells bulwark-data.service about the app.`,
       'Enabled, not started: its secrets are generated at first boot, on the data disk.',
     ]),
     `BULWARK_STAGING=\${BULWARK_STAGING:-${vmStagingDir}}`,
@@ -138,6 +148,16 @@ function unitScript(plan: Plan, app: AppPlan): string {
     '  systemctl daemon-reload',
     'fi',
     `systemctl enable ${unit}`,
+    '',
+    '# What bulwark-data.service needs at boot: the state folder to mount from the data disk, its',
+    '# owner, and the secrets to generate (names only).',
+    `install -d -m 0755 ${HOST_APPS_DIR}`,
+    `cat >${HOST_APPS_DIR}/${name}.env <<'EOF'`,
+    `# ${HOST_APPS_DIR}/${name}.env: written by provision/${name}/30-app-unit.sh (Bulwark).`,
+    `NAME=${name}`,
+    `APP_UID=${app.uid}`,
+    `SECRETS="${app.spec.secrets.map((x) => x.env).sort().join(' ')}"`,
+    'EOF',
     '',
   ].join('\n');
 }

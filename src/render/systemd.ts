@@ -55,6 +55,19 @@ export function unitExecStart(app: AppPlan): string[] {
   return [bin, ...out];
 }
 
+/** Where the VM keeps an app's Bulwark files (launcher, app.json, Django settings): one folder per app. */
+export const vmBulwarkDir = (name: string) => `/opt/bulwark/${name}`;
+
+/**
+ * The unit starts the app through the same launcher as the container (launch.mjs / launch.py:
+ * writable paths on the state disk, Django migrations, then the app), from the app's own
+ * folder under /opt/bulwark, so both images run the app the same way.
+ */
+export function unitLauncher(app: AppPlan): string[] {
+  const dir = vmBulwarkDir(app.spec.name);
+  return app.spec.runtime.value === 'python' ? ['/usr/bin/python3', `${dir}/launch.py`] : ['/usr/bin/node', `${dir}/launch.mjs`];
+}
+
 /** Environment of the unit: runtime defaults, then the plan's (no secrets), then PORT. Sorted. */
 export function unitEnvironment(app: AppPlan): Array<[string, string]> {
   const runtime = app.spec.runtime.value;
@@ -64,7 +77,9 @@ export function unitEnvironment(app: AppPlan): Array<[string, string]> {
       : runtime === 'python'
         ? { PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' } // /opt is read-only; logs reach the journal at once
         : {};
-  const env: Record<string, string> = { ...defaults, ...app.env, PORT: String(app.spec.port.value) };
+  const vm: Record<string, string> = { BULWARK_APP_CONFIG: `${vmBulwarkDir(app.spec.name)}/app.json`, BULWARK_BIND_HOST: '127.0.0.1' };
+  if (runtime === 'python') vm.PYTHONPATH = `${vmBulwarkDir(app.spec.name)}:${appPaths(app.spec.name).code}`;
+  const env: Record<string, string> = { ...defaults, ...app.env, ...vm, PORT: String(app.spec.port.value) };
   return Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
@@ -83,15 +98,18 @@ export function renderAppUnit(plan: Plan, app: AppPlan): string {
     '',
     '[Unit]',
     `Description=${name} (web app, Bulwark)`,
-    'After=network.target',
-    // The state and the secrets live on the data disk: start only once it is mounted.
+    // The state and the secrets live on the data disk, which bulwark-data.service mounts
+    // (and formats, on first boot) and fills with this app's generated secrets.
+    'After=network.target bulwark-data.service',
+    'Requires=bulwark-data.service',
     `RequiresMountsFor=${paths.state} /var/lib/bulwark`,
     'StartLimitIntervalSec=300',
     'StartLimitBurst=5',
     '',
     '[Service]',
     'Type=simple',
-    `ExecStart=${unitExecStart(app).map((w) => systemdWord(w, true)).join(' ')}`,
+    `# The launcher prepares the state folder, then starts the app (as: ${unitExecStart(app).join(' ')}).`,
+    `ExecStart=${unitLauncher(app).map((w) => systemdWord(w, true)).join(' ')}`,
     `WorkingDirectory=${paths.code}`,
     'Restart=on-failure',
     'RestartSec=2s',

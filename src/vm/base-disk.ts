@@ -13,12 +13,12 @@ import { onCancel, run } from '../build/proc.js';
 import { loadLayerDefinition } from '../build/layers.js';
 import { parseStanzas, suiteSources } from '../lock/archive.js';
 import { envError, usageError, workError } from '../types.js';
-import { copyTreeHook, renderConfigFiles, renderCustomizeScript, renderSetupFiles, runScriptHook, type TreeFile } from './base-tree.js';
+import { copyTreeHook, PINS_FILE, renderConfigFiles, renderCustomizeScript, renderPinsFile, renderSetupFiles, runScriptHook, type TreeFile } from './base-tree.js';
 import { diskLayout, renderSfdiskScript, type DiskLayout, SECTOR_BYTES } from './disk-layout.js';
 import { GRUB_BOOT_IMAGE, GRUB_CORE_IMAGE, grubBootSector, grubCoreForSector } from './grub.js';
 
 /** Bump when the way the disk is assembled changes, so old cache entries are not reused. */
-export const BASE_DISK_FORMAT = 1;
+export const BASE_DISK_FORMAT = 2;
 export const ROOT_LABEL = 'bulwark-root';
 
 /**
@@ -47,6 +47,14 @@ export interface BaseDiskOptions {
   /** The admin's OpenSSH public key line, let in as root (see base-tree.ts). */
   authorizedKey: string;
   hostname?: string;
+  /** Packages on top of the host layer's: the TLS proxy, the apps' runtimes and Debian dependencies. */
+  extraPackages?: string[];
+  /** Versions from bulwark.lock: installed instead of the mirror's newest (apt pins, removed afterwards). */
+  pins?: Array<{ name: string; version: string }>;
+  /** Host configuration files copied over the installed packages (firewall, sysctl, hardening). */
+  extraFiles?: TreeFile[];
+  /** Units to enable in the tree (the host files' services). */
+  enableUnits?: string[];
   log: (line: string) => void;
 }
 
@@ -62,6 +70,8 @@ export interface BaseDisk {
   cached: boolean;
   /** The cache entry: disks, kernel copy, manifest.json, build.log, and build/ (the generated files). */
   dir: string;
+  /** The installed tree the disk was made from (the system disks of apps start from a copy). */
+  tree: string;
   rootUuid: string;
   layout: DiskLayout;
   /** The installed kernel; `path` is a copy outside the disk (to probe KVM with). */
@@ -98,21 +108,22 @@ export function uuidFromHash(hex: string): string {
 }
 
 /** Everything the disk is made from, and its cache key. Pure apart from reading layer.json. */
-export function planBaseDisk(opts: Omit<BaseDiskOptions, 'log'>, packages = baseDiskPackages()): BaseDiskPlan {
+export function planBaseDisk(opts: Omit<BaseDiskOptions, 'log'>, packages = [...new Set([...baseDiskPackages(), ...(opts.extraPackages ?? [])])].sort()): BaseDiskPlan {
   if (opts.suite !== 'trixie') throw usageError(`VM disks are built from Debian trixie, not ${opts.suite}`);
   const layout = diskLayout(opts.sizeMiB);
   const hostname = opts.hostname ?? 'bulwark';
   const sources = suiteSources(opts.suite, opts.mirror, opts.securityMirror).map((s) => `deb ${s.baseUrl} ${s.suite} main`);
-  const setupFiles = renderSetupFiles();
-  const customizeScript = renderCustomizeScript();
+  const pins = [...(opts.pins ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const setupFiles = [...renderSetupFiles(), ...(pins.length ? [renderPinsFile(pins)] : [])];
+  const customizeScript = renderCustomizeScript(opts.enableUnits ?? []);
   // The UUID and disk id are derived from the inputs other than themselves; the key then covers
   // the files rendered with them, which adds nothing the seed does not already fix.
   const seed = createHash('sha256')
-    .update(JSON.stringify({ f: BASE_DISK_FORMAT, packages, sources, dpkg: DPKG_EXCLUDES, sizeMiB: opts.sizeMiB, hostname, key: opts.authorizedKey.trim(), setupFiles, customizeScript, features: ROOT_FS_FEATURES }))
+    .update(JSON.stringify({ f: BASE_DISK_FORMAT, packages, sources, dpkg: DPKG_EXCLUDES, sizeMiB: opts.sizeMiB, hostname, key: opts.authorizedKey.trim(), setupFiles, customizeScript, features: ROOT_FS_FEATURES, extra: opts.extraFiles ?? [] }))
     .digest('hex');
   const rootUuid = uuidFromHash(createHash('sha256').update(`root-uuid:${seed}`).digest('hex'));
   const diskId = createHash('sha256').update(`disk-id:${seed}`).digest('hex').slice(0, 8);
-  const configFiles = renderConfigFiles({ rootUuid, hostname, authorizedKey: opts.authorizedKey });
+  const configFiles = [...renderConfigFiles({ rootUuid, hostname, authorizedKey: opts.authorizedKey }), ...(opts.extraFiles ?? [])];
   const key = createHash('sha256').update(JSON.stringify({ seed, configFiles })).digest('hex');
   return { key, rootUuid, diskId, packages, sources, setupFiles, configFiles, customizeScript, layout, sfdiskScript: renderSfdiskScript(layout, diskId) };
 }
@@ -181,9 +192,9 @@ function lastLines(text: string, n = 3): string {
 }
 
 /** What manifest.json records: the result, with file names relative to the entry (the cache may move). */
-interface Manifest extends Omit<BaseDisk, 'seconds' | 'cached' | 'dir' | 'raw' | 'qcow2' | 'kernel'> {
+interface Manifest extends Omit<BaseDisk, 'seconds' | 'cached' | 'dir' | 'raw' | 'qcow2' | 'kernel' | 'tree'> {
   key: string;
-  files: { raw: string; qcow2: string; kernel: string };
+  files: { raw: string; qcow2: string; kernel: string; tree: string };
   kernelVersion: string;
   suite: string;
   mirror: string;
@@ -193,14 +204,14 @@ interface Manifest extends Omit<BaseDisk, 'seconds' | 'cached' | 'dir' | 'raw' |
 
 function fromManifest(dir: string, m: Manifest): Omit<BaseDisk, 'seconds' | 'cached'> {
   const { key: _key, files, kernelVersion, suite: _s, mirror: _m, securityMirror: _sm, builtAt: _b, ...rest } = m;
-  return { ...rest, dir, raw: join(dir, files.raw), qcow2: join(dir, files.qcow2), kernel: { version: kernelVersion, path: join(dir, files.kernel) } };
+  return { ...rest, dir, raw: join(dir, files.raw), qcow2: join(dir, files.qcow2), tree: join(dir, files.tree), kernel: { version: kernelVersion, path: join(dir, files.kernel) } };
 }
 
 async function readCached(dir: string, t0: number): Promise<BaseDisk | null> {
   const file = join(dir, 'manifest.json');
   if (!existsSync(file)) return null;
   const m = fromManifest(dir, JSON.parse(await readFile(file, 'utf8')) as Manifest);
-  if (![m.raw, m.qcow2, m.kernel.path].every((p) => existsSync(p))) return null;
+  if (![m.raw, m.qcow2, m.kernel.path, join(m.tree, 'etc')].every((p) => existsSync(p))) return null;
   return { ...m, cached: true, seconds: (Date.now() - t0) / 1000 };
 }
 
@@ -260,56 +271,27 @@ export async function buildBaseDisk(opts: BaseDiskOptions): Promise<BaseDisk> {
       throw workError(`mmdebstrap failed (exit ${r.code}): ${why} (log: ${failedLog})`);
     }
 
-    // 2. What the disk needs from the tree: the kernel, GRUB's images, the package list.
+    // 2. What the disk needs from the tree: the kernel, the package list.
     const kernels = (await readdir(join(root, 'boot'))).filter((f) => /^vmlinuz-/.test(f)).sort();
     if (kernels.length !== 1) throw workError(`expected one kernel in /boot, found ${kernels.join(', ') || 'none'}`);
     const kernelVersion = kernels[0]!.slice('vmlinuz-'.length);
     const kernelCopy = join(tmp, `vmlinuz-${kernelVersion}`);
     await copyFile(join(root, 'boot', kernels[0]!), kernelCopy);
-    const bootImg = await readFile(join(root, GRUB_BOOT_IMAGE));
-    const coreImg = grubCoreForSector(await readFile(join(root, GRUB_CORE_IMAGE)), plan.layout);
     const packages = await installedPackages(root);
+    const pinned = new Map(packages.map((p) => [p.name, p.version]));
+    const off = (opts.pins ?? []).filter((p) => pinned.has(p.name) && pinned.get(p.name) !== p.version);
+    if (off.length)
+      throw workError(`the mirror no longer has ${off.map((p) => `${p.name} ${p.version}`).slice(0, 3).join(', ')}${off.length > 3 ? ` and ${off.length - 3} more` : ''} from bulwark.lock: run \`bulwark lock --update\` (or point --mirror at a snapshot)`);
 
-    // 3. The root file system, from the tree, without mounting anything.
-    const rootfs = join(tmp, 'rootfs.ext4');
-    opts.log(`base disk: mke2fs -d (ext4, ${Math.round(plan.layout.rootBytes / 1048576)} MiB, UUID ${plan.rootUuid})`);
-    await run('mke2fs', ['-q', '-t', 'ext4', '-b', '4096', '-I', '256', '-O', ROOT_FS_FEATURES, '-L', ROOT_LABEL, '-U', plan.rootUuid, '-E', 'root_owner=0:0', '-d', root, rootfs, `${plan.layout.rootBytes / 1024}k`], {
-      logFile,
-      timeoutMs: 600_000,
-      missingHint: 'apt-get install e2fsprogs',
-    });
-    await removeTree(root);
-
-    // 4. The disk: a sparse file, the partition table, the file system at its offset, GRUB.
-    const raw = join(tmp, 'disk.raw');
-    const fh = await open(raw, 'w');
-    await fh.truncate(plan.layout.diskBytes);
-    await fh.close();
-    await run('sfdisk', ['--quiet', '--no-reread', '--no-tell-kernel', raw], { input: plan.sfdiskScript, logFile, timeoutMs: 60_000, missingHint: 'apt-get install fdisk' });
-    await run('dd', [`if=${rootfs}`, `of=${raw}`, 'bs=4M', `seek=${plan.layout.rootOffsetBytes}`, 'oflag=seek_bytes', 'conv=notrunc,sparse', 'status=none'], { logFile, timeoutMs: 600_000 });
-    await rm(rootfs, { force: true });
-    const disk = await open(raw, 'r+');
-    try {
-      const mbr = Buffer.alloc(SECTOR_BYTES);
-      await disk.read(mbr, 0, SECTOR_BYTES, 0);
-      await disk.write(grubBootSector(bootImg, mbr, plan.layout.coreSector), 0, SECTOR_BYTES, 0);
-      await disk.write(coreImg, 0, coreImg.length, plan.layout.coreSector * SECTOR_BYTES);
-    } finally {
-      await disk.close();
-    }
-
-    // 5. qcow2 for QEMU, checksums, the manifest; then the entry appears whole, by rename.
-    const qcow2 = join(tmp, 'disk.qcow2');
-    opts.log('base disk: qemu-img convert to qcow2');
-    await run('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, qcow2], { logFile, timeoutMs: 600_000, missingHint: 'apt-get install qemu-utils' });
-    const [sha256, qcow2Sha256] = await Promise.all([sha256File(raw), sha256File(qcow2)]);
+    // 3–5. The disk images, written from the tree; the tree is kept for the apps' system disks.
+    const images = await writeDiskImages({ root, outDir: tmp, layout: plan.layout, rootUuid: plan.rootUuid, sfdiskScript: plan.sfdiskScript, logFile, log: opts.log });
     const buildSeconds = Math.round((Date.now() - t0) / 100) / 10;
     const manifest: Manifest = {
       key: plan.key,
-      files: { raw: 'disk.raw', qcow2: 'disk.qcow2', kernel: basename(kernelCopy) },
+      files: { raw: 'disk.raw', qcow2: 'disk.qcow2', kernel: basename(kernelCopy), tree: 'root' },
       kernelVersion,
-      sha256,
-      qcow2Sha256,
+      sha256: images.sha256,
+      qcow2Sha256: images.qcow2Sha256,
       buildSeconds,
       rootUuid: plan.rootUuid,
       layout: plan.layout,
@@ -339,4 +321,50 @@ export async function buildBaseDisk(opts: BaseDiskOptions): Promise<BaseDisk> {
   } finally {
     unregister();
   }
+}
+
+export interface DiskImages {
+  raw: string;
+  qcow2: string;
+  sha256: string;
+  qcow2Sha256: string;
+}
+
+/**
+ * A bootable disk from a system tree, without mounting anything: the ext4 root file system by
+ * `mke2fs -d`, a sparse raw disk with the partition table, the file system at its offset and
+ * BIOS GRUB (boot.img in the MBR, core.img in the gap), then a qcow2 copy and both checksums.
+ * Writes outDir/disk.raw and outDir/disk.qcow2; the tree is left as it was.
+ */
+export async function writeDiskImages(o: { root: string; outDir: string; layout: DiskLayout; rootUuid: string; sfdiskScript: string; logFile: string; log: (l: string) => void }): Promise<DiskImages> {
+  const bootImg = await readFile(join(o.root, GRUB_BOOT_IMAGE));
+  const coreImg = grubCoreForSector(await readFile(join(o.root, GRUB_CORE_IMAGE)), o.layout);
+  const rootfs = join(o.outDir, 'rootfs.ext4');
+  o.log(`disk: mke2fs -d (ext4, ${Math.round(o.layout.rootBytes / 1048576)} MiB, UUID ${o.rootUuid})`);
+  await run('mke2fs', ['-q', '-t', 'ext4', '-b', '4096', '-I', '256', '-O', ROOT_FS_FEATURES, '-L', ROOT_LABEL, '-U', o.rootUuid, '-E', 'root_owner=0:0', '-d', o.root, rootfs, `${o.layout.rootBytes / 1024}k`], {
+    logFile: o.logFile,
+    timeoutMs: 600_000,
+    missingHint: 'apt-get install e2fsprogs',
+  });
+  const raw = join(o.outDir, 'disk.raw');
+  const fh = await open(raw, 'w');
+  await fh.truncate(o.layout.diskBytes);
+  await fh.close();
+  await run('sfdisk', ['--quiet', '--no-reread', '--no-tell-kernel', raw], { input: o.sfdiskScript, logFile: o.logFile, timeoutMs: 60_000, missingHint: 'apt-get install fdisk' });
+  await run('dd', [`if=${rootfs}`, `of=${raw}`, 'bs=4M', `seek=${o.layout.rootOffsetBytes}`, 'oflag=seek_bytes', 'conv=notrunc,sparse', 'status=none'], { logFile: o.logFile, timeoutMs: 600_000 });
+  await rm(rootfs, { force: true });
+  const disk = await open(raw, 'r+');
+  try {
+    const mbr = Buffer.alloc(SECTOR_BYTES);
+    await disk.read(mbr, 0, SECTOR_BYTES, 0);
+    await disk.write(grubBootSector(bootImg, mbr, o.layout.coreSector), 0, SECTOR_BYTES, 0);
+    await disk.write(coreImg, 0, coreImg.length, o.layout.coreSector * SECTOR_BYTES);
+  } finally {
+    await disk.close();
+  }
+  const qcow2 = join(o.outDir, 'disk.qcow2');
+  o.log('disk: qemu-img convert to qcow2');
+  await run('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, qcow2], { logFile: o.logFile, timeoutMs: 600_000, missingHint: 'apt-get install qemu-utils' });
+  const [sha256, qcow2Sha256] = await Promise.all([sha256File(raw), sha256File(qcow2)]);
+  return { raw, qcow2, sha256, qcow2Sha256 };
 }

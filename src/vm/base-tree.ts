@@ -6,7 +6,8 @@
 import { shQuote } from '../render/provision.js';
 import { GRUB_BOOT_IMAGE, GRUB_CORE_CONFIG, GRUB_CORE_IMAGE, GRUB_CORE_MODULES, GRUB_DIR, renderGrubConfig, renderGrubCoreConfig } from './grub.js';
 
-import type { TreeFile } from './host-spec.js';
+import { SSH_HOST_KEY_DIR, type TreeFile } from './host-spec.js';
+import { DATA_UNIT, renderDataDiskFiles } from '../render/data-disk.js';
 export type { TreeFile } from './host-spec.js';
 
 export interface BaseTreeInput {
@@ -38,6 +39,18 @@ export function checkAuthorizedKey(key: string): string {
   if (line.includes('\n') || !/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,2}( [^\n]*)?$/.test(line))
     throw new Error(`not an OpenSSH public key line: ${line.slice(0, 40)}…`);
   return line;
+}
+
+/** apt preferences holding the locked versions during the install; removed by customize.sh. */
+export const PINS_FILE = 'etc/apt/preferences.d/90-bulwark-lock';
+
+/**
+ * The versions bulwark.lock pins, as apt pins above any other priority, so apt installs exactly
+ * them. Only for the install: left in the image it would hold back security upgrades.
+ */
+export function renderPinsFile(pins: Array<{ name: string; version: string }>): TreeFile {
+  const body = pins.map((p) => `Package: ${p.name}\nPin: version ${p.version}\nPin-Priority: 1001\n`).join('\n');
+  return { path: PINS_FILE, mode: 0o644, content: `# Written by Bulwark for the install only (bulwark.lock); customize.sh removes it.\n\n${body}` };
 }
 
 /** Files in place before any package is installed: they shape the initramfs the kernel package builds. */
@@ -120,18 +133,22 @@ export function renderSshdDropIn(): string {
 
 /** Host key types each machine makes at first boot (RSA is left out: generating it is the slow part). */
 export const HOST_KEY_TYPES = ['ed25519', 'ecdsa'] as const;
-export const hostKeyPath = (type: string) => `/etc/ssh/ssh_host_${type}_key`;
+/** On the data disk, so a machine keeps its SSH identity when it boots a newer image. */
+export const hostKeyPath = (type: string) => `${SSH_HOST_KEY_DIR}/ssh_host_${type}_key`;
 
 /** The unit that makes SSH host keys whenever one is missing (first boot, or a data disk without them). */
 export function renderHostKeysUnit(): string {
   return [
     `# /etc/systemd/system/${HOST_KEYS_UNIT}: written by Bulwark. The image ships no SSH host keys`,
-    "# (SECURITY-CHECKS B5): each machine makes its own before sshd first starts. Debian's",
+    "# (SECURITY-CHECKS B5): each machine makes its own, on its data disk, before sshd first starts. Debian's",
     '# sshd-keygen.service only runs on a "first boot" (machine-id missing or "uninitialized"), which',
     '# a machine booted from an image with an empty machine-id is not.',
     '[Unit]',
     'Description=Generate the SSH host keys of this machine',
     ...HOST_KEY_TYPES.map((t) => `ConditionPathExists=|!${hostKeyPath(t)}`),
+    `# The keys live on the data disk (${SSH_HOST_KEY_DIR}), which ${DATA_UNIT} mounts.`,
+    `Requires=${DATA_UNIT}`,
+    `After=${DATA_UNIT}`,
     'Before=ssh.service ssh.socket',
     '',
     '[Service]',
@@ -183,6 +200,7 @@ export function renderConfigFiles(input: BaseTreeInput): TreeFile[] {
       ].join('\n'),
     },
     { path: `etc/systemd/system/${HOST_KEYS_UNIT}`, mode: 0o644, content: renderHostKeysUnit() },
+    ...renderDataDiskFiles(),
     { path: SSHD_DROP_IN, mode: 0o600, content: renderSshdDropIn() },
     { path: `${AUTHORIZED_KEYS_DIR}/root`, mode: 0o644, content: `${key}\n` },
     { path: `${GRUB_DIR.slice(1)}/grub.cfg`, mode: 0o644, content: renderGrubConfig(input.rootUuid) },
@@ -194,7 +212,7 @@ export function renderConfigFiles(input: BaseTreeInput): TreeFile[] {
  * The steps that need the installed system, as one script: `sh customize.sh ROOT` (mmdebstrap
  * runs it as a customize hook, with /proc and /dev set up inside ROOT).
  */
-export function renderCustomizeScript(): string {
+export function renderCustomizeScript(enableUnits: string[] = []): string {
   return [
     '#!/bin/sh',
     '# customize.sh ROOT: the steps of Bulwark\'s base system that need its packages installed.',
@@ -207,6 +225,8 @@ export function renderCustomizeScript(): string {
     '# Per-instance identity is made at first boot, never shipped (SECURITY-CHECKS B5): SSH host keys',
     `# (${HOST_KEYS_UNIT}), the machine-id (empty: systemd makes and saves one at boot), seeds.`,
     'rm -f "$R"/etc/ssh/ssh_host_*_key "$R"/etc/ssh/ssh_host_*_key.pub',
+    '# sshd_config root-only (SECURITY-CHECKS B6; Debian ships it 0644).',
+    'chmod 0600 "$R/etc/ssh/sshd_config"',
     ': >"$R/etc/machine-id"',
     'if [ -e "$R/var/lib/dbus/machine-id" ] && [ ! -L "$R/var/lib/dbus/machine-id" ]; then',
     '  rm -f "$R/var/lib/dbus/machine-id"',
@@ -229,7 +249,7 @@ export function renderCustomizeScript(): string {
     '# Units: DHCP by systemd-networkd; host keys by Bulwark\'s unit (Debian\'s sshd-keygen.service runs',
     '# on a "first boot" only, which an empty machine-id is not); grub-common.service only serves',
     '# update-grub\'s recordfail, which this image does not use.',
-    `chroot "$R" systemctl enable systemd-networkd.service ${HOST_KEYS_UNIT}`,
+    `chroot "$R" systemctl enable systemd-networkd.service ${HOST_KEYS_UNIT} ${DATA_UNIT}${enableUnits.length ? ` ${[...enableUnits].sort().join(' ')}` : ''}`,
     'chroot "$R" systemctl disable sshd-keygen.service grub-common.service',
     '',
     `# GRUB: its modules where grub-install puts them, and core.img with ${GRUB_CORE_CONFIG}`,
@@ -239,6 +259,9 @@ export function renderCustomizeScript(): string {
     `chroot "$R" grub-mkimage --format=i386-pc --output=${GRUB_CORE_IMAGE} --config=${GRUB_CORE_CONFIG} --prefix=${GRUB_DIR} \\`,
     `  ${GRUB_CORE_MODULES.join(' ')}`,
     `[ -s "$R${GRUB_BOOT_IMAGE}" ] && [ -s "$R${GRUB_CORE_IMAGE}" ]`,
+    '',
+    `# The lock's versions are installed; from now on apt follows the archive (security upgrades).`,
+    `rm -f "$R/${PINS_FILE}"`,
     '',
     '# The package triggers already did what systemd does for an updated /usr (ldconfig, hwdb,',
     '# journal catalog): mark it done, as systemd-update-done would, so first boot skips them.',

@@ -140,6 +140,11 @@ export interface BootOptions {
   snapshot?: boolean;
   /** Let the guest open connections to the outside (default: no, only the forwards come in). */
   egress?: boolean;
+  /**
+   * Services on this machine's 127.0.0.1 the guest may reach, at a virtual address of QEMU's user
+   * network (guestfwd): each guest connection runs `nc 127.0.0.1 hostPort` (netcat-openbsd).
+   */
+  guestForwards?: Array<{ guestIp: string; guestPort: number; hostPort: number }>;
   /** QEMU is killed after this long, whatever happens (default 1 h). */
   maxLifetimeMs?: number;
 }
@@ -171,7 +176,15 @@ function driveArg(path: string, extra: string[]): string {
 export function qemuArgs(opts: BootOptions, runtime: { qmpSocket: string; pidFile: string }): string[] {
   for (const f of opts.forwards)
     if (![f.host, f.guest].every((p) => Number.isInteger(p) && p > 0 && p < 65536)) throw usageError(`port forward ${f.host} → ${f.guest}: ports are 1–65535`);
-  const net = ['user', 'id=net0', ...(opts.egress ? [] : ['restrict=on']), ...opts.forwards.map((f) => `hostfwd=tcp:127.0.0.1:${f.host}-:${f.guest}`)].join(',');
+  for (const g of opts.guestForwards ?? [])
+    if (!/^10\.0\.2\.\d+$/.test(g.guestIp) || ![g.guestPort, g.hostPort].every((p) => Number.isInteger(p) && p > 0 && p < 65536)) throw usageError(`guest forward ${g.guestIp}:${g.guestPort} → 127.0.0.1:${g.hostPort}: give an address of QEMU's 10.0.2.0/24 and ports 1–65535`);
+  const net = [
+    'user',
+    'id=net0',
+    ...(opts.egress ? [] : ['restrict=on']),
+    ...opts.forwards.map((f) => `hostfwd=tcp:127.0.0.1:${f.host}-:${f.guest}`),
+    ...(opts.guestForwards ?? []).map((g) => `guestfwd=tcp:${g.guestIp}:${g.guestPort}-cmd:nc 127.0.0.1 ${g.hostPort}`),
+  ].join(',');
   return [
     '-name', 'bulwark-vm',
     '-machine', 'pc',
