@@ -106,6 +106,8 @@ export interface Artifact {
   /** Base layer digests (sha256 of each layer's uncompressed tar) by layer name. */
   baseLayers?: Record<string, string>;
   builtAt?: string;
+  /** VM disks served without a domain: the internal CA's root certificate that verifies them. */
+  caCert?: string;
 }
 
 export interface ArtifactManifest {

@@ -1,12 +1,18 @@
 // `bulwark audit` for Docker images (SECURITY-CHECKS section A): gather the facts (image config,
 // file list, compose file, lock, host AppArmor) at this edge, then hand them to the pure checks.
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { docker, requireDocker } from '../build/docker.js';
-import { usageError, workError, type Artifact, type ArtifactManifest } from '../types.js';
+import { onCancel } from '../build/proc.js';
+import { envError, usageError, workError, type Artifact, type ArtifactManifest } from '../types.js';
+import { connectSsh, isLoopback } from '../vm/ssh.js';
+import { checkHost, type HostCheckOptions } from './checks-host.js';
 import { appNameOf, checkImage, result } from './checks-image.js';
+import { checkTls } from './checks-tls.js';
+import { checkUnits, discoverUnits } from './checks-units.js';
+import { extractDiskRoot, liveView, offlineView } from './host-view.js';
 import { checkRunConfig, skippedRunChecks } from './checks-runconfig.js';
 import { readImageFs } from './image-files.js';
 import { worse, type AuditReport, type CheckResult, type ImageInspect } from './types.js';
@@ -21,6 +27,8 @@ export interface AuditTarget {
   runConfig?: string;
   appDir?: string;
   artifact?: Artifact;
+  /** A VM disk image (qcow2 or raw) to audit offline (B, D) instead of a Docker image. */
+  disk?: string;
 }
 
 const isDir = (p: string) => {
@@ -48,15 +56,20 @@ async function readManifest(dir: string, shown: string): Promise<ArtifactManifes
 
 /**
  * An app folder (its .bulwark/artifacts.json names the images) or an image reference.
- * A folder with several apps gives one target per docker-image artifact.
+ * A folder with several apps gives one target per docker-image artifact, and one per VM disk
+ * (qcow2 artifacts with a path; apps sharing a disk share the target).
  */
 export async function resolveAuditTarget(arg: string): Promise<AuditTarget[]> {
   const dir = resolve(arg);
   if (isDir(dir)) {
     const manifest = await readManifest(dir, arg);
     const images = (manifest.artifacts ?? []).filter((a) => a.kind === 'docker-image');
-    if (images.length === 0) throw usageError(`${arg}/.bulwark/artifacts.json lists no docker-image: run \`bulwark build ${arg}\` for the docker target`);
-    return images.map((a) => ({ target: images.length > 1 ? `${arg} [${a.app}]` : arg, image: a.id, runConfig: a.runConfig, appDir: dir, artifact: a }));
+    const disks = [...new Map((manifest.artifacts ?? []).filter((a) => a.kind === 'qcow2' && a.path).map((a) => [resolve(dir, a.path!), a])).entries()];
+    if (images.length === 0 && disks.length === 0) throw usageError(`${arg}/.bulwark/artifacts.json lists no docker-image: run \`bulwark build ${arg}\` for the docker target`);
+    return [
+      ...images.map((a) => ({ target: images.length > 1 ? `${arg} [${a.app}]` : arg, image: a.id, runConfig: a.runConfig, appDir: dir, artifact: a })),
+      ...disks.map(([path, a]) => ({ target: `${arg} [${a.target || 'vm'} ${a.path}]`, image: a.sha256 ? `sha256:${a.sha256}` : path, appDir: dir, artifact: a, disk: path })),
+    ];
   }
   await requireDocker();
   await inspect(arg); // exit 2 now, before any work, when it is neither a folder nor an image
@@ -112,7 +125,8 @@ export function scoreOf(results: CheckResult[]): number {
 }
 
 export function makeReport(target: string, image: string, results: CheckResult[], runConfig?: string): AuditReport {
-  const order = (id: string) => Number(id.slice(1));
+  // By group letter, then number: A1…A15, B1…B15, C1…C10, D1…D10.
+  const order = (id: string) => id.charCodeAt(0) * 1000 + Number(id.slice(1));
   const sorted = [...results].sort((a, b) => order(a.id) - order(b.id));
   return {
     target,
@@ -161,4 +175,81 @@ export async function auditImage(opts: AuditOptions): Promise<AuditReport> {
     results = [...image, ...run, mergeState(stateImage, stateRun)];
   }
   return makeReport(opts.target ?? opts.image, info.Id, results, opts.runConfig);
+}
+
+// ---------------------------------------------------------------------------------------------
+// VM images (SECURITY-CHECKS B, C, D)
+
+export interface DiskAuditOptions {
+  disk: string;
+  /** Units for D1–D10 (default: every app unit with an /etc/bulwark/apps record, plus caddy.service). */
+  units?: string[];
+  target?: string;
+  /** Shown as the report's `image` (default: the disk path). */
+  image?: string;
+  host?: HostCheckOptions;
+  /** Progress lines (stderr). */
+  log?: (line: string) => void;
+}
+
+/** Offline B and D on a disk image: its root file system is copied out (no mount) and read. */
+export async function auditDisk(opts: DiskAuditOptions): Promise<AuditReport> {
+  if (!existsSync(opts.disk)) throw usageError(`no such disk image: ${opts.disk}`);
+  if (process.getuid?.() !== 0) throw envError('auditing a disk image needs root: debugfs keeps the owners of the files it copies out only when run as root (B5, B6, D2 read them)');
+  const work = await mkdtemp('/var/tmp/bulwark-audit-');
+  const unregister = onCancel(() => rm(work, { recursive: true, force: true }));
+  try {
+    opts.log?.(`extracting the root file system of ${opts.disk} …`);
+    const x = await extractDiskRoot(opts.disk, work);
+    opts.log?.(`extracted in ${(x.convertSeconds + x.dumpSeconds).toFixed(1)} s`);
+    const view = offlineView(x.root, opts.disk);
+    const units = opts.units ?? (await discoverUnits(view));
+    const results = [...(await checkHost(view, opts.host)), ...(await checkUnits(view, units, { offlineRoot: x.root }))];
+    return makeReport(opts.target ?? opts.disk, opts.image ?? opts.disk, results);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+    unregister();
+  }
+}
+
+export interface VmAuditOptions {
+  host: string;
+  port: number;
+  /** Private key contents. */
+  privateKey: Buffer | string;
+  username?: string;
+  units?: string[];
+  /** With httpsPort, C1–C10 probe the proxy through that forwarded port. */
+  httpsPort?: number;
+  httpPort?: number;
+  servername?: string;
+  ca?: Buffer | string;
+  healthPath?: string;
+  hostChecks?: HostCheckOptions;
+  target?: string;
+}
+
+/** Live B, D (over SSH) and C (HTTPS on forwarded ports) on a VM running on this machine. */
+export async function auditVm(opts: VmAuditOptions): Promise<AuditReport> {
+  if (!isLoopback(opts.host)) throw usageError(`audit --vm: only a VM on this machine (127.0.0.1, localhost, ::1) can be audited, not ${opts.host}`);
+  let session;
+  try {
+    session = await connectSsh({ host: opts.host, port: opts.port, privateKey: opts.privateKey, username: opts.username, readyTimeoutMs: 30_000 });
+  } catch (e) {
+    if ((e as { exitCode?: number }).exitCode === 2) throw e;
+    throw envError(`audit --vm: ${(e as Error).message}`);
+  }
+  try {
+    const where = `${opts.username ?? 'root'}@${opts.host}:${opts.port}`;
+    const view = liveView(session, where);
+    const units = opts.units ?? (await discoverUnits(view));
+    const results = [...(await checkHost(view, opts.hostChecks)), ...(await checkUnits(view, units))];
+    if (opts.httpsPort !== undefined) {
+      const host = opts.host === '::1' ? '::1' : '127.0.0.1';
+      results.push(...(await checkTls({ host, httpsPort: opts.httpsPort, httpPort: opts.httpPort, servername: opts.servername, ca: opts.ca, healthPath: opts.healthPath })));
+    }
+    return makeReport(opts.target ?? where, `ssh host key ${session.hostKeySha256}`, results);
+  } finally {
+    session.close();
+  }
 }

@@ -2,7 +2,7 @@
 // DESIGN "Layers" says), from the same lock and the same app layers as the Docker images.
 // Writes <project>/.bulwark/vm/<name>/ and returns its artifacts (qcow2 and raw, with sha256).
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ProjectContext } from '../cli/project.js';
 import type { Artifact } from '../types.js';
@@ -84,6 +84,32 @@ export async function hostSpecFor(ctx: ProjectContext, opts: Pick<VmBuildOptions
   return { hostname: name.slice(0, 63), apps, tls };
 }
 
+/**
+ * `<app>.pkrvars.hcl` next to the disk: the inputs of the app's Packer template as this build
+ * made them, so `packer build -var-file=… -only=qemu.<app> .bulwark/build/packer/<app>.pkr.hcl`
+ * redoes the disk through Packer's qemu builder, without Bulwark.
+ */
+async function writePackerVars(ctx: ProjectContext, disk: SystemDisk, privateKey: string | null, publicKey: string): Promise<void> {
+  const dir = vmOutDir(ctx.plan.projectDir, disk.name);
+  const q = (v: string) => JSON.stringify(v);
+  for (const { plan: app } of ctx.apps) {
+    const name = app.spec.name;
+    const lines = [
+      `# ${name}.pkrvars.hcl: written by \`bulwark build --target qemu\` for packer/${name}.pkr.hcl.`,
+      `#   packer build -var-file=${join(dir, `${name}.pkrvars.hcl`)} -only=qemu.${name} ${join(ctx.plan.buildDir, 'packer', `${name}.pkr.hcl`)}`,
+      `base_disk            = ${q(join(dir, 'inputs', 'base.qcow2'))}`,
+      `base_disk_checksum   = ${q(`sha256:${disk.base.qcow2Sha256}`)}`,
+      `app_bundle           = ${q(join(dir, 'inputs', `${name}-bundle.tar`))}`,
+      `site_bundle          = ${q(join(dir, 'inputs', 'site-bundle.tar'))}`,
+      privateKey ? `ssh_private_key_file = ${q(privateKey)}` : '# ssh_private_key_file = "<the private half of --admin-key>"',
+      `ssh_public_key       = ${q(publicKey.split(' ').slice(0, 2).join(' '))}`,
+      `output_dir           = ${q(join(dir, 'packer-output'))}`,
+      '',
+    ];
+    await writeFile(join(dir, `${name}.pkrvars.hcl`), lines.join('\n'));
+  }
+}
+
 export interface VmBuildResult {
   disk: SystemDisk;
   artifacts: Artifact[];
@@ -100,6 +126,7 @@ export async function buildVmTarget(ctx: ProjectContext, docker: DockerBuildResu
     return { planned, layerTars: d.appLayerTars };
   });
   const disk = await buildSystemDisk({ plan: ctx.plan, name, apps, host, authorizedKey: admin.line, sizeMiB: opts.diskMiB, outDir: vmOutDir(ctx.plan.projectDir, name), log: opts.log, logFile: opts.logFile });
+  await writePackerVars(ctx, disk, admin.privateKey, admin.line);
   const first = ctx.apps[0]!.plan;
   const common = {
     app: name,

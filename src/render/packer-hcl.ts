@@ -87,15 +87,16 @@ interface Line {
 
 const MAX_INLINE_LIST = 80;
 
-function scalar(v: HclValue): string | undefined {
+/** A value on one line; a list longer than MAX_INLINE_LIST only when `anyLength` (an item of a list). */
+function scalar(v: HclValue, anyLength = false): string | undefined {
   if (typeof v === 'string') return hclString(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (isExpr(v)) return v.expr;
   if (Array.isArray(v)) {
-    const parts = v.map(scalar);
+    const parts = v.map((x) => scalar(x));
     if (parts.some((p) => p === undefined)) return undefined;
     const inline = `[${parts.join(', ')}]`;
-    return inline.length <= MAX_INLINE_LIST ? inline : undefined;
+    return anyLength || inline.length <= MAX_INLINE_LIST ? inline : undefined;
   }
   return undefined; // objects are always multi-line
 }
@@ -111,7 +112,7 @@ function attrLines(key: string, value: HclValue, indent: number, out: Line[]): v
     // packer fmt never aligns a line that opens a bracket: it is written with one space.
     out.push({ indent, text: `${key} = [` });
     for (const item of value) {
-      const s = scalar(item);
+      const s = scalar(item, true);
       if (s === undefined) throw new Error(`hcl: nested multi-line list items are not supported (${key})`);
       out.push({ indent: indent + 1, text: `${s},` });
     }

@@ -14,7 +14,7 @@ import type { AppPlan, Plan } from '../plan/types.js';
 import { appPaths } from '../names.js';
 import { attr, blank, block, comment, obj, ref, renderHcl, tpl, type HclNode, type HclValue } from './packer-hcl.js';
 import { dialectSetupCommands, dialectSummary, packerSettingsBlock, type PackerDialect, type VmTarget } from './packer-dialect.js';
-import { provisionScriptPaths, renderProvisionScripts, stagedBundleName, vmStagingDir } from './provision.js';
+import { provisionScriptPaths, renderProvisionScripts, stagedBundleName, stagedSiteBundleName, vmStagingDir } from './provision.js';
 import { renderAppUnit } from './systemd.js';
 
 export type { PackerDialect, VmTarget } from './packer-dialect.js';
@@ -108,13 +108,15 @@ function variables(app: AppPlan): Variable[] {
   const name = app.spec.name;
   const vars: Variable[] = [
     { name: 'accelerator', type: 'string', default: 'tcg', description: 'QEMU accelerator: tcg works everywhere (slowly); kvm needs /dev/kvm (Bulwark passes kvm when it finds it).' },
-    { name: 'app_bundle', type: 'string', example: `/path/to/${name}-bundle.tar`, description: `Path of ${name}'s built bundle (a tar of what goes into ${appPaths(name).code}).` },
+    { name: 'app_bundle', type: 'string', example: `/path/to/${name}-bundle.tar`, description: `Path of ${name}'s built bundle: a tar of app/ (what goes into ${appPaths(name).code}) and bulwark/ (its launcher); bulwark build --target qemu writes it to .bulwark/vm/<name>/inputs/.` },
+    { name: 'site_bundle', type: 'string', example: '/path/to/site-bundle.tar', description: "Path of the site bundle: the proxy's Caddyfile and unit, the internal CA, /etc/bulwark/release (.bulwark/vm/<name>/inputs/)." },
     { name: 'base_disk', type: 'string', example: '/path/to/bulwark-base.qcow2', description: "Path or URL of Bulwark's base VM disk (qcow2, built from the locked Debian packages)." },
     { name: 'base_disk_checksum', type: 'string', example: `sha256:${'0'.repeat(64)}`, description: 'Checksum of base_disk, as "sha256:<hex>". Required: a disk that is not the one Bulwark built is refused.' },
     { name: 'disk_size', type: 'string', default: '4G', description: 'Size of the built disk (the base disk grows to it; never smaller than the base disk).' },
     { name: 'image_name', type: 'string', default: defaultImageName(app), description: 'Name of the imported cloud images (and of the S3/GCS/Spaces objects uploaded for them).' },
     { name: 'output_dir', type: 'string', default: 'output', description: 'Folder for the built disks, one sub-folder per build, and the build manifests.' },
-    { name: 'ssh_private_key_file', type: 'string', example: '/path/to/build-key', description: "Private half of the build-time SSH key the base disk authorises (removed from the image at the end of the build)." },
+    { name: 'ssh_private_key_file', type: 'string', example: '/path/to/build-key', description: 'Private half of the build-time SSH key (ssh_public_key).' },
+    { name: 'ssh_public_key', type: 'string', example: 'ssh-ed25519 AAAA…', description: "Public half of the build-time key, type and base64 only (no comment, no commas). The base disk lets no key in: QEMU hands this one to systemd as the credential ssh.authorized_keys.root, which writes /root/.ssh/authorized_keys at boot; 90-cleanup.sh removes it." },
     { name: 'ssh_username', type: 'string', default: 'root', description: 'User Packer logs in as: root, or a user with passwordless sudo.' },
 
     { name: 'aws_import_role', type: 'string', default: 'vmimport', target: 'aws', description: 'IAM service role VM Import uses to read the bucket (AWS calls it vmimport by default).' },
@@ -166,6 +168,11 @@ function sourceBlock(app: AppPlan): HclNode {
     attr('accelerator', ref('var.accelerator')),
     attr('memory', 1024),
     attr('headless', true),
+    comment("SSH reaches the build VM on 127.0.0.1 only (Packer's default forward listens on every address)."),
+    attr('qemuargs', [
+      ['-netdev', 'user,id=user.0,hostfwd=tcp:127.0.0.1:{{ .SSHHostPort }}-:22'],
+      ['-smbios', tpl('type=11,value=io.systemd.credential:ssh.authorized_keys.root=${var.ssh_public_key}')],
+    ]),
     blank,
     comment('The build-time key; 90-cleanup.sh removes its authorisation before shutdown.'),
     attr('communicator', 'ssh'),
@@ -199,7 +206,7 @@ function provisioners(app: AppPlan): HclNode[] {
   const name = app.spec.name;
   const scripts = provisionScriptPaths(name);
   return [
-    comment(`Stage the bundle and the unit where provision/${name}/*.sh look for them (${vmStagingDir}).`),
+    comment(`Stage the bundles and the unit where provision/${name}/*.sh look for them (${vmStagingDir}).`),
     block('provisioner', ['shell'], [
       attr('execute_command', "/bin/sh -eu '{{ .Path }}'"),
       attr('inline', [`mkdir -p -m 0700 ${vmStagingDir}`]),
@@ -207,6 +214,10 @@ function provisioners(app: AppPlan): HclNode[] {
     block('provisioner', ['file'], [
       attr('source', ref('var.app_bundle')),
       attr('destination', `${vmStagingDir}/${stagedBundleName}`),
+    ]),
+    block('provisioner', ['file'], [
+      attr('source', ref('var.site_bundle')),
+      attr('destination', `${vmStagingDir}/${stagedSiteBundleName}`),
     ]),
     block('provisioner', ['file'], [
       attr('source', tpl(`\${path.root}/${vmLayout.unitFromPacker(name)}`)),
@@ -327,10 +338,11 @@ function headerComment(plan: Plan, app: AppPlan, dialect: PackerDialect, targets
     'The same plan renders the same file. Edit it freely; `bulwark generate` rewrites it.',
     '',
     `Every build boots Bulwark's base disk in QEMU, runs provision/${name}/*.sh (user, code,`,
-    'unit, cleanup) and shuts down; the builds differ only in the disk format and where it goes:',
+    'unit, site, cleanup) and shuts down; the builds differ only in the disk format and where it goes:',
     ...builds.map(([b, what]) => `  ${b.padEnd(width)}  ${what}`),
     '',
-    `Run by hand, from this folder: copy ${vf} to ${myVars},`,
+    `Run by hand, from this folder: after \`bulwark build --target qemu\`, use the variable file it wrote`,
+    `(.bulwark/vm/<name>/${myVars}: base disk, bundles, key); or copy ${vf} to ${myVars},`,
     'fill it in, then:',
     ...dialectSetupCommands(dialect, file).map((c) => `  ${c}`),
     `  packer validate -var-file=${myVars} ${file}`,

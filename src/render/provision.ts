@@ -6,12 +6,14 @@
 import type { AppPlan, Plan } from '../plan/types.js';
 import { appPaths } from '../names.js';
 import { appSecretsFile, vmBulwarkDir } from './systemd.js';
-import { HOST_APPS_DIR } from '../vm/host-spec.js';
+import { DATA_MOUNT, HOST_APPS_DIR, INTERNAL_CA_DIR, RELEASE_FILE } from '../vm/host-spec.js';
 
 /** Where Packer uploads the app bundle and the unit inside the build VM (disk-backed, not /tmp). */
 export const vmStagingDir = '/var/tmp/bulwark';
 /** File name of the uploaded app bundle in the staging folder (tar, any compression). */
 export const stagedBundleName = 'app-bundle.tar';
+/** File name of the uploaded site bundle: the proxy's configuration, the internal CA, /etc/bulwark/release. */
+export const stagedSiteBundleName = 'site-bundle.tar';
 
 /** POSIX sh single-quoting. */
 export const shQuote = (s: string) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
@@ -21,7 +23,7 @@ export const shQuote = (s: string) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `
  * templates (one sub-folder per app: the scripts carry the app's name and uid as defaults).
  */
 export function provisionScriptPaths(name: string): string[] {
-  return ['10-app-user.sh', '20-app-install.sh', '30-app-unit.sh', '90-cleanup.sh'].map((f) => `provision/${name}/${f}`);
+  return ['10-app-user.sh', '20-app-install.sh', '30-app-unit.sh', '40-site.sh', '90-cleanup.sh'].map((f) => `provision/${name}/${f}`);
 }
 
 function header(plan: Plan, file: string, app: string, what: string[]): string[] {
@@ -162,6 +164,35 @@ function unitScript(plan: Plan, app: AppPlan): string {
   ].join('\n');
 }
 
+function siteScript(plan: Plan, app: AppPlan): string {
+  return [
+    ...header(plan, '40-site.sh', app.spec.name, [
+      'installs the site bundle: the TLS proxy\'s configuration (/etc/caddy/Caddyfile and its',
+      `hardened caddy.service), the internal CA the proxy issues from (${INTERNAL_CA_DIR}, sites without`,
+      `a domain) and the image identity ${RELEASE_FILE}; then enables the proxy.`,
+    ]),
+    `BULWARK_STAGING=\${BULWARK_STAGING:-${vmStagingDir}}`,
+    `SITE_BUNDLE=\${SITE_BUNDLE:-$BULWARK_STAGING/${stagedSiteBundleName}}`,
+    '',
+    fail,
+    '',
+    '[ -f "$SITE_BUNDLE" ] || fail "no site bundle at $SITE_BUNDLE (set SITE_BUNDLE)"',
+    'getent group caddy >/dev/null || fail "no caddy group: install the caddy package first (the tls layer)"',
+    '# Files keep the modes they have in the bundle; existing directories keep theirs.',
+    'tar -xf "$SITE_BUNDLE" -C / --no-same-owner --no-overwrite-dir',
+    '# The internal CA\'s key: for Caddy only.',
+    `if [ -f ${INTERNAL_CA_DIR}/intermediate.key ]; then`,
+    `  chown root:caddy ${INTERNAL_CA_DIR}/intermediate.key`,
+    `  chmod 0640 ${INTERNAL_CA_DIR}/intermediate.key`,
+    'fi',
+    'if [ -d /run/systemd/system ]; then',
+    '  systemctl daemon-reload',
+    'fi',
+    'systemctl enable caddy.service',
+    '',
+  ].join('\n');
+}
+
 function cleanupScript(plan: Plan, app: AppPlan): string {
   return [
     ...header(plan, '90-cleanup.sh', app.spec.name, [
@@ -181,6 +212,18 @@ function cleanupScript(plan: Plan, app: AppPlan): string {
     '',
     '# SSH host keys: each instance makes its own at first boot (kept on the data disk).',
     'rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub',
+    '',
+    `# Per-instance data a build VM booted without a data disk made on its system disk (${DATA_MOUNT}`,
+    '# is then a plain folder): its host keys, secrets, certificates and app state. Never on a mount.',
+    `if ! mountpoint -q ${DATA_MOUNT}; then`,
+    `  for d in ${DATA_MOUNT}/apps/*; do`,
+    '    [ -d "$d" ] || continue',
+    '    mountpoint -q "/var/lib/${d##*/}" && umount "/var/lib/${d##*/}"',
+    '  done',
+    `  rm -rf ${DATA_MOUNT}/ssh ${DATA_MOUNT}/secrets ${DATA_MOUNT}/caddy ${DATA_MOUNT}/apps`,
+    'fi',
+    '# The build boot\'s journal.',
+    'rm -rf /var/log/journal/*',
     '',
     '# machine-id: empty (not missing), so systemd makes a fresh one at first boot.',
     'if [ -e /etc/machine-id ]; then',
@@ -205,11 +248,12 @@ function cleanupScript(plan: Plan, app: AppPlan): string {
 
 /** The shared provisioning scripts for one app, by path relative to the template folder. */
 export function renderProvisionScripts(plan: Plan, app: AppPlan): Record<string, string> {
-  const [user, install, unit, cleanup] = provisionScriptPaths(app.spec.name) as [string, string, string, string];
+  const [user, install, unit, site, cleanup] = provisionScriptPaths(app.spec.name) as [string, string, string, string, string];
   return {
     [user]: userScript(plan, app),
     [install]: installScript(plan, app),
     [unit]: unitScript(plan, app),
+    [site]: siteScript(plan, app),
     [cleanup]: cleanupScript(plan, app),
   };
 }

@@ -44,8 +44,6 @@ export interface BaseDiskOptions {
   securityMirror: string;
   /** Size of the whole disk; the root partition fills it after the first MiB. */
   sizeMiB: number;
-  /** The admin's OpenSSH public key line, let in as root (see base-tree.ts). */
-  authorizedKey: string;
   hostname?: string;
   /** Packages on top of the host layer's: the TLS proxy, the apps' runtimes and Debian dependencies. */
   extraPackages?: string[];
@@ -119,11 +117,11 @@ export function planBaseDisk(opts: Omit<BaseDiskOptions, 'log'>, packages = [...
   // The UUID and disk id are derived from the inputs other than themselves; the key then covers
   // the files rendered with them, which adds nothing the seed does not already fix.
   const seed = createHash('sha256')
-    .update(JSON.stringify({ f: BASE_DISK_FORMAT, packages, sources, dpkg: DPKG_EXCLUDES, sizeMiB: opts.sizeMiB, hostname, key: opts.authorizedKey.trim(), setupFiles, customizeScript, features: ROOT_FS_FEATURES, extra: opts.extraFiles ?? [] }))
+    .update(JSON.stringify({ f: BASE_DISK_FORMAT, packages, sources, dpkg: DPKG_EXCLUDES, sizeMiB: opts.sizeMiB, hostname, setupFiles, customizeScript, features: ROOT_FS_FEATURES, extra: opts.extraFiles ?? [] }))
     .digest('hex');
   const rootUuid = uuidFromHash(createHash('sha256').update(`root-uuid:${seed}`).digest('hex'));
   const diskId = createHash('sha256').update(`disk-id:${seed}`).digest('hex').slice(0, 8);
-  const configFiles = [...renderConfigFiles({ rootUuid, hostname, authorizedKey: opts.authorizedKey }), ...(opts.extraFiles ?? [])];
+  const configFiles = [...renderConfigFiles({ rootUuid, hostname }), ...(opts.extraFiles ?? [])];
   const key = createHash('sha256').update(JSON.stringify({ seed, configFiles })).digest('hex');
   return { key, rootUuid, diskId, packages, sources, setupFiles, configFiles, customizeScript, layout, sfdiskScript: renderSfdiskScript(layout, diskId) };
 }

@@ -14,15 +14,13 @@ export interface BaseTreeInput {
   /** File-system UUID of the root partition (fstab, GRUB, kernel command line). */
   rootUuid: string;
   hostname: string;
-  /** The admin's OpenSSH public key, one line (`ssh-ed25519 AAAA… comment`). */
-  authorizedKey: string;
 }
 
 /** The first-boot unit that makes this machine's SSH host keys (none are in the image). */
 export const HOST_KEYS_UNIT = 'bulwark-ssh-host-keys.service';
 export const NETWORK_FILE = 'etc/systemd/network/80-bulwark-dhcp.network';
 export const SSHD_DROP_IN = 'etc/ssh/sshd_config.d/10-bulwark.conf';
-/** Keys the image lets in, per user: root-owned, outside any home directory. */
+/** Keys the image lets in, per user: root-owned, outside any home directory (the site bundle writes root's). */
 export const AUTHORIZED_KEYS_DIR = 'etc/ssh/authorized_keys';
 
 /**
@@ -91,9 +89,10 @@ export function renderSshdDropIn(): string {
     `# /${SSHD_DROP_IN}: written by Bulwark (SECURITY-CHECKS B3, B4). Values here win over`,
     '# /etc/ssh/sshd_config, which includes this directory before its own settings.',
     '',
-    '# Keys only. root logs in with a key from /etc/ssh/authorized_keys/root (the admin key given',
-    '# when the image was built) or ~/.ssh/authorized_keys (provider metadata): the image has no',
-    '# sudo or other setuid way to become root, so root is the admin account.',
+    '# Keys only. root logs in with a key from /etc/ssh/authorized_keys/root (the operator\'s key,',
+    '# installed with the site) or ~/.ssh/authorized_keys (written at boot from the systemd',
+    '# credential ssh.authorized_keys.root: QEMU -smbios type=11, as Packer\'s build passes its',
+    '# key): the image has no sudo or other setuid way to become root, so root is the admin account.',
     'PermitRootLogin prohibit-password',
     'AuthenticationMethods publickey',
     'PubkeyAuthentication yes',
@@ -164,7 +163,6 @@ export function renderHostKeysUnit(): string {
 
 /** Files copied over the installed packages. */
 export function renderConfigFiles(input: BaseTreeInput): TreeFile[] {
-  const key = checkAuthorizedKey(input.authorizedKey);
   if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(input.hostname)) throw new Error(`hostname ${input.hostname}: use a-z, 0-9 and -`);
   return [
     { path: 'etc/hostname', mode: 0o644, content: `${input.hostname}\n` },
@@ -202,7 +200,6 @@ export function renderConfigFiles(input: BaseTreeInput): TreeFile[] {
     { path: `etc/systemd/system/${HOST_KEYS_UNIT}`, mode: 0o644, content: renderHostKeysUnit() },
     ...renderDataDiskFiles(),
     { path: SSHD_DROP_IN, mode: 0o600, content: renderSshdDropIn() },
-    { path: `${AUTHORIZED_KEYS_DIR}/root`, mode: 0o644, content: `${key}\n` },
     { path: `${GRUB_DIR.slice(1)}/grub.cfg`, mode: 0o644, content: renderGrubConfig(input.rootUuid) },
     { path: GRUB_CORE_CONFIG.slice(1), mode: 0o644, content: renderGrubCoreConfig(input.rootUuid) },
   ];
@@ -244,6 +241,18 @@ export function renderCustomizeScript(enableUnits: string[] = []): string {
     '  grep -qE "$head" "$p" || continue',
     '  grep -E "$head" "$p" | grep -qvE "flags=[(][^)]*(complain|unconfined)" && continue',
     '  ln -sfn "../${p##*/}" "$R/etc/apparmor.d/disable/${p##*/}"',
+    'done',
+    '',
+    '# No setuid or setgid programs (SECURITY-CHECKS B7): su, passwd, mount, ssh-keysign and the like',
+    '# serve local users changing identity, and this machine has none (the admin logs in as root with',
+    '# a key). dpkg-statoverride records the new mode, so package upgrades keep it.',
+    'chroot "$R" find / -xdev -type f -perm /6000 | while read -r f; do',
+    '  owner=$(chroot "$R" stat -c %U "$f")',
+    '  group=$(chroot "$R" stat -c %G "$f")',
+    '  mode=$(chroot "$R" stat -c %a "$f")',
+    '  mode=$(printf "%o" $(( 0$mode & 0777 )))',
+    '  chroot "$R" dpkg-statoverride --quiet --remove "$f" 2>/dev/null || true # a package\'s own override (dbus)',
+    '  chroot "$R" dpkg-statoverride --quiet --update --add "$owner" "$group" "$mode" "$f"',
     'done',
     '',
     '# Units: DHCP by systemd-networkd; host keys by Bulwark\'s unit (Debian\'s sshd-keygen.service runs',

@@ -145,6 +145,11 @@ export interface BootOptions {
    * network (guestfwd): each guest connection runs `nc 127.0.0.1 hostPort` (netcat-openbsd).
    */
   guestForwards?: Array<{ guestIp: string; guestPort: number; hostPort: number }>;
+  /**
+   * systemd credentials passed in SMBIOS type 11 strings, e.g. ssh.authorized_keys.root (systemd's
+   * tmpfiles provision.conf writes it to /root/.ssh/authorized_keys at boot). No commas in values.
+   */
+  credentials?: Record<string, string>;
   /** QEMU is killed after this long, whatever happens (default 1 h). */
   maxLifetimeMs?: number;
 }
@@ -202,6 +207,10 @@ export function qemuArgs(opts: BootOptions, runtime: { qmpSocket: string; pidFil
     '-device', 'virtio-net-pci,netdev=net0',
     // Entropy from the host: sshd's key generation at first boot does not wait for it.
     '-device', 'virtio-rng-pci',
+    ...Object.entries(opts.credentials ?? {}).flatMap(([k, v]) => {
+      if (/[,\n]/.test(v) || !/^[A-Za-z0-9_.-]+$/.test(k)) throw usageError(`credential ${k}: names are [A-Za-z0-9_.-], values one line without commas`);
+      return ['-smbios', `type=11,value=io.systemd.credential:${k}=${v}`];
+    }),
   ];
 }
 

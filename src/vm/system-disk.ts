@@ -7,21 +7,22 @@
 // base disk and runs the same scripts over SSH: minutes under emulation, against seconds here).
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, chown, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Plan } from '../plan/types.js';
 import type { PlannedApp } from '../plan/index.js';
 import { onCancel, run } from '../build/proc.js';
 import { loadLayerDefinition } from '../build/layers.js';
 import { appPaths } from '../names.js';
-import { renderProvisionScripts, provisionScriptPaths, stagedBundleName } from '../render/provision.js';
+import { renderProvisionScripts, provisionScriptPaths, stagedBundleName, stagedSiteBundleName } from '../render/provision.js';
 import { renderAppUnit } from '../render/systemd.js';
 import { workError } from '../types.js';
 import { bulwarkVersion } from '../version.js';
 import { buildBaseDisk, writeDiskImages, type BaseDisk } from './base-disk.js';
 import { renderSfdiskScript } from './disk-layout.js';
 import { hostFiles, HOST_UNITS_TO_ENABLE, siteFiles } from './host-files.js';
-import { INTERNAL_CA_DIR, RELEASE_FILE, type HostSpec, type TreeFile } from './host-spec.js';
+import { AUTHORIZED_KEYS_DIR, checkAuthorizedKey } from './base-tree.js';
+import { RELEASE_FILE, type HostSpec, type TreeFile } from './host-spec.js';
 import { ensureInternalCa, internalCaFiles, type InternalCa } from './internal-ca.js';
 
 /** Bump when the way the system disk is assembled changes. */
@@ -125,6 +126,15 @@ async function makeBundle(app: SystemDiskApp, work: string, out: string, epoch: 
   await rm(b, { recursive: true, force: true });
 }
 
+/** The site bundle 40-site.sh installs: files at their paths under /, with their modes. */
+async function makeSiteBundle(files: TreeFile[], work: string, out: string, epoch: number, logFile: string): Promise<void> {
+  const dir = join(work, 'site');
+  await rm(dir, { recursive: true, force: true });
+  await writeFiles(dir, files);
+  await run('tar', ['-cf', out, '-C', dir, '--sort=name', `--mtime=@${epoch}`, '--owner=0', '--group=0', '--numeric-owner', ...[...new Set(files.map((f) => f.path.split('/')[0]!))].sort()], { logFile, timeoutMs: 60_000 });
+  await rm(dir, { recursive: true, force: true });
+}
+
 async function writeFiles(root: string, files: TreeFile[]): Promise<void> {
   for (const f of files) {
     const p = join(root, f.path);
@@ -132,11 +142,6 @@ async function writeFiles(root: string, files: TreeFile[]): Promise<void> {
     await writeFile(p, f.content);
     await chmod(p, f.mode);
   }
-}
-
-function groupId(groupFile: string, name: string): number | null {
-  const line = groupFile.split('\n').find((l) => l.startsWith(`${name}:`));
-  return line ? Number(line.split(':')[2]) : null;
 }
 
 export async function buildSystemDisk(opts: SystemDiskOptions): Promise<SystemDisk> {
@@ -149,7 +154,6 @@ export async function buildSystemDisk(opts: SystemDiskOptions): Promise<SystemDi
     mirror: plan.mirror,
     securityMirror: plan.securityMirror,
     sizeMiB: opts.sizeMiB ?? DEFAULT_DISK_MIB,
-    authorizedKey: opts.authorizedKey,
     extraPackages: packages,
     pins,
     extraFiles: hostFiles(),
@@ -158,11 +162,17 @@ export async function buildSystemDisk(opts: SystemDiskOptions): Promise<SystemDi
   });
 
   const ca: InternalCa | null = opts.host.tls.mode === 'internal' ? await ensureInternalCa(plan.projectDir, opts.name) : null;
-  const site = [...siteFiles(opts.host), ...(ca ? await internalCaFiles(ca) : [])];
+  const site = [
+    ...siteFiles(opts.host),
+    ...(ca ? await internalCaFiles(ca) : []),
+    // The operator's key: in the site bundle, so the base disk (and its cache entry) serves every project.
+    { path: `${AUTHORIZED_KEYS_DIR}/root`, mode: 0o644, content: `${checkAuthorizedKey(opts.authorizedKey)}\n` },
+  ];
   const units = Object.fromEntries(apps.map((a) => [a.plan.spec.name, renderAppUnit(plan, a.plan)]));
   const scripts = Object.fromEntries(apps.map((a) => [a.plan.spec.name, renderProvisionScripts(plan, a.plan)]));
   const layerHashes = opts.apps.map((a) => a.layerTars.map((t) => t.split('/').pop()));
   const key = createHash('sha256').update(JSON.stringify({ f: SYSTEM_DISK_FORMAT, base: base.sha256, site, units, scripts, layerHashes, v: bulwarkVersion })).digest('hex');
+  const release = releaseFile(opts, base, key);
 
   const manifestFile = join(opts.outDir, 'manifest.json');
   if (existsSync(manifestFile)) {
@@ -189,7 +199,15 @@ export async function buildSystemDisk(opts: SystemDiskOptions): Promise<SystemDi
     opts.log(`${opts.name}: system disk from the base tree (${base.tree})`);
     await run('cp', ['-a', '--reflink=auto', base.tree, root], { logFile: opts.logFile, timeoutMs: 600_000 });
 
-    // Each app by its provisioning scripts, as Packer would run them, but in a chroot.
+    // Each app by its provisioning scripts, as Packer would run them, but in a chroot. The site
+    // bundle (proxy configuration, internal CA, release file) goes with every app: 40-site.sh.
+    const siteBundle = join(work, 'site-bundle.tar');
+    await makeSiteBundle([...site, { path: RELEASE_FILE.slice(1), mode: 0o644, content: release }], work, siteBundle, plan.sourceDateEpoch, opts.logFile);
+    const inputs = join(work, 'out', 'inputs');
+    await mkdir(inputs, { recursive: true });
+    await copyFile(siteBundle, join(inputs, stagedSiteBundleName));
+    // The base disk the Packer template boots: a hard link to the cache entry (a copy across file systems).
+    await link(base.qcow2, join(inputs, 'base.qcow2')).catch(() => copyFile(base.qcow2, join(inputs, 'base.qcow2')));
     for (const a of opts.apps) {
       const app = a.planned.plan;
       const name = app.spec.name;
@@ -197,6 +215,9 @@ export async function buildSystemDisk(opts: SystemDiskOptions): Promise<SystemDi
       const stagingHost = join(root, staging.slice(1));
       await mkdir(stagingHost, { recursive: true, mode: 0o700 });
       await makeBundle(a, work, join(stagingHost, stagedBundleName), plan.sourceDateEpoch, opts.logFile);
+      await copyFile(siteBundle, join(stagingHost, stagedSiteBundleName));
+      // Kept next to the disk: the inputs of the Packer template (packer build without Bulwark).
+      await copyFile(join(stagingHost, stagedBundleName), join(inputs, `${name}-bundle.tar`));
       await writeFile(join(stagingHost, appPaths(name).unit), units[name]!);
       for (const [rel, content] of Object.entries(scripts[name]!) as Array<[string, string]>) {
         await mkdir(dirname(join(stagingHost, rel)), { recursive: true });
@@ -210,18 +231,10 @@ export async function buildSystemDisk(opts: SystemDiskOptions): Promise<SystemDi
     }
     await rm(join(root, 'var/tmp/bulwark'), { recursive: true, force: true });
 
-    // The site: proxy configuration, the internal CA (its key readable by the caddy group only), identity.
-    await writeFiles(root, [...site, { path: RELEASE_FILE.slice(1), mode: 0o644, content: releaseFile(opts, base, key) }]);
-    if (ca) {
-      const gid = groupId(await readFile(join(root, 'etc/group'), 'utf8'), 'caddy');
-      if (gid === null) throw workError('the tls layer installed no caddy group');
-      await chown(join(root, INTERNAL_CA_DIR.slice(1), 'intermediate.key'), 0, gid);
-    }
 
     // The disk, with the base disk's layout and root UUID (GRUB's core image holds that UUID).
     const diskId = createHash('sha256').update(`disk-id:${key}`).digest('hex').slice(0, 8);
     const out = join(work, 'out');
-    await mkdir(out);
     const images = await writeDiskImages({ root, outDir: out, layout: base.layout, rootUuid: base.rootUuid, sfdiskScript: renderSfdiskScript(base.layout, diskId), logFile: opts.logFile, log: (l) => opts.log(`${opts.name}: ${l}`) });
     await rename(images.raw, join(out, `${opts.name}.raw`));
     await rename(images.qcow2, join(out, `${opts.name}.qcow2`));

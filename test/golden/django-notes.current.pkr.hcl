@@ -4,19 +4,20 @@
 # The same plan renders the same file. Edit it freely; `bulwark generate` rewrites it.
 #
 # Every build boots Bulwark's base disk in QEMU, runs provision/django-notes/*.sh (user, code,
-# unit, cleanup) and shuts down; the builds differ only in the disk format and where it goes:
+# unit, site, cleanup) and shuts down; the builds differ only in the disk format and where it goes:
 #   qemu.django-notes               qcow2 disk in <output_dir>/django-notes/
 #   qemu.django-notes-aws           raw disk imported as an AMI (amazon-import)
 #   qemu.django-notes-gcp           raw disk imported as a GCE image (compress + googlecompute-import)
 #   qemu.django-notes-digitalocean  qcow2 disk imported as a DigitalOcean custom image
 #
-# Run by hand, from this folder: copy django-notes.example.pkrvars.hcl to django-notes.pkrvars.hcl,
+# Run by hand, from this folder: after `bulwark build --target qemu`, use the variable file it wrote
+# (.bulwark/vm/<name>/django-notes.pkrvars.hcl: base disk, bundles, key); or copy django-notes.example.pkrvars.hcl to django-notes.pkrvars.hcl,
 # fill it in, then:
 #   packer init django-notes.pkr.hcl
 #   packer validate -var-file=django-notes.pkrvars.hcl django-notes.pkr.hcl
 #   packer build -var-file=django-notes.pkrvars.hcl -only=qemu.django-notes django-notes.pkr.hcl
 #
-# Required variables: app_bundle, base_disk, base_disk_checksum, ssh_private_key_file.
+# Required variables: app_bundle, base_disk, base_disk_checksum, site_bundle, ssh_private_key_file, ssh_public_key.
 # Also required by the cloud builds:
 #   qemu.django-notes-aws: aws_region, aws_s3_bucket
 #   qemu.django-notes-gcp: gcp_bucket, gcp_project_id
@@ -56,7 +57,7 @@ variable "accelerator" {
 
 variable "app_bundle" {
   type        = string
-  description = "Path of django-notes's built bundle (a tar of what goes into /opt/django-notes)."
+  description = "Path of django-notes's built bundle: a tar of app/ (what goes into /opt/django-notes) and bulwark/ (its launcher); bulwark build --target qemu writes it to .bulwark/vm/<name>/inputs/."
 }
 
 variable "aws_import_role" {
@@ -162,9 +163,19 @@ variable "output_dir" {
   default     = "output"
 }
 
+variable "site_bundle" {
+  type        = string
+  description = "Path of the site bundle: the proxy's Caddyfile and unit, the internal CA, /etc/bulwark/release (.bulwark/vm/<name>/inputs/)."
+}
+
 variable "ssh_private_key_file" {
   type        = string
-  description = "Private half of the build-time SSH key the base disk authorises (removed from the image at the end of the build)."
+  description = "Private half of the build-time SSH key (ssh_public_key)."
+}
+
+variable "ssh_public_key" {
+  type        = string
+  description = "Public half of the build-time key, type and base64 only (no comment, no commas). The base disk lets no key in: QEMU hands this one to systemd as the credential ssh.authorized_keys.root, which writes /root/.ssh/authorized_keys at boot; 90-cleanup.sh removes it."
 }
 
 variable "ssh_username" {
@@ -185,6 +196,11 @@ source "qemu" "django-notes" {
   accelerator    = var.accelerator
   memory         = 1024
   headless       = true
+  # SSH reaches the build VM on 127.0.0.1 only (Packer's default forward listens on every address).
+  qemuargs = [
+    ["-netdev", "user,id=user.0,hostfwd=tcp:127.0.0.1:{{ .SSHHostPort }}-:22"],
+    ["-smbios", "type=11,value=io.systemd.credential:ssh.authorized_keys.root=${var.ssh_public_key}"],
+  ]
 
   # The build-time key; 90-cleanup.sh removes its authorisation before shutdown.
   communicator         = "ssh"
@@ -228,7 +244,7 @@ build {
     output_directory = "${var.output_dir}/django-notes-digitalocean"
   }
 
-  # Stage the bundle and the unit where provision/django-notes/*.sh look for them (/var/tmp/bulwark).
+  # Stage the bundles and the unit where provision/django-notes/*.sh look for them (/var/tmp/bulwark).
   provisioner "shell" {
     execute_command = "/bin/sh -eu '{{ .Path }}'"
     inline          = ["mkdir -p -m 0700 /var/tmp/bulwark"]
@@ -236,6 +252,10 @@ build {
   provisioner "file" {
     source      = var.app_bundle
     destination = "/var/tmp/bulwark/app-bundle.tar"
+  }
+  provisioner "file" {
+    source      = var.site_bundle
+    destination = "/var/tmp/bulwark/site-bundle.tar"
   }
   provisioner "file" {
     source      = "${path.root}/../systemd/django-notes.service"
@@ -250,6 +270,7 @@ build {
       "${path.root}/provision/django-notes/10-app-user.sh",
       "${path.root}/provision/django-notes/20-app-install.sh",
       "${path.root}/provision/django-notes/30-app-unit.sh",
+      "${path.root}/provision/django-notes/40-site.sh",
       "${path.root}/provision/django-notes/90-cleanup.sh",
     ]
   }

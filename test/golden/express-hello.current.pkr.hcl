@@ -4,19 +4,20 @@
 # The same plan renders the same file. Edit it freely; `bulwark generate` rewrites it.
 #
 # Every build boots Bulwark's base disk in QEMU, runs provision/express-hello/*.sh (user, code,
-# unit, cleanup) and shuts down; the builds differ only in the disk format and where it goes:
+# unit, site, cleanup) and shuts down; the builds differ only in the disk format and where it goes:
 #   qemu.express-hello               qcow2 disk in <output_dir>/express-hello/
 #   qemu.express-hello-aws           raw disk imported as an AMI (amazon-import)
 #   qemu.express-hello-gcp           raw disk imported as a GCE image (compress + googlecompute-import)
 #   qemu.express-hello-digitalocean  qcow2 disk imported as a DigitalOcean custom image
 #
-# Run by hand, from this folder: copy express-hello.example.pkrvars.hcl to express-hello.pkrvars.hcl,
+# Run by hand, from this folder: after `bulwark build --target qemu`, use the variable file it wrote
+# (.bulwark/vm/<name>/express-hello.pkrvars.hcl: base disk, bundles, key); or copy express-hello.example.pkrvars.hcl to express-hello.pkrvars.hcl,
 # fill it in, then:
 #   packer init express-hello.pkr.hcl
 #   packer validate -var-file=express-hello.pkrvars.hcl express-hello.pkr.hcl
 #   packer build -var-file=express-hello.pkrvars.hcl -only=qemu.express-hello express-hello.pkr.hcl
 #
-# Required variables: app_bundle, base_disk, base_disk_checksum, ssh_private_key_file.
+# Required variables: app_bundle, base_disk, base_disk_checksum, site_bundle, ssh_private_key_file, ssh_public_key.
 # Also required by the cloud builds:
 #   qemu.express-hello-aws: aws_region, aws_s3_bucket
 #   qemu.express-hello-gcp: gcp_bucket, gcp_project_id
@@ -56,7 +57,7 @@ variable "accelerator" {
 
 variable "app_bundle" {
   type        = string
-  description = "Path of express-hello's built bundle (a tar of what goes into /opt/express-hello)."
+  description = "Path of express-hello's built bundle: a tar of app/ (what goes into /opt/express-hello) and bulwark/ (its launcher); bulwark build --target qemu writes it to .bulwark/vm/<name>/inputs/."
 }
 
 variable "aws_import_role" {
@@ -162,9 +163,19 @@ variable "output_dir" {
   default     = "output"
 }
 
+variable "site_bundle" {
+  type        = string
+  description = "Path of the site bundle: the proxy's Caddyfile and unit, the internal CA, /etc/bulwark/release (.bulwark/vm/<name>/inputs/)."
+}
+
 variable "ssh_private_key_file" {
   type        = string
-  description = "Private half of the build-time SSH key the base disk authorises (removed from the image at the end of the build)."
+  description = "Private half of the build-time SSH key (ssh_public_key)."
+}
+
+variable "ssh_public_key" {
+  type        = string
+  description = "Public half of the build-time key, type and base64 only (no comment, no commas). The base disk lets no key in: QEMU hands this one to systemd as the credential ssh.authorized_keys.root, which writes /root/.ssh/authorized_keys at boot; 90-cleanup.sh removes it."
 }
 
 variable "ssh_username" {
@@ -185,6 +196,11 @@ source "qemu" "express-hello" {
   accelerator    = var.accelerator
   memory         = 1024
   headless       = true
+  # SSH reaches the build VM on 127.0.0.1 only (Packer's default forward listens on every address).
+  qemuargs = [
+    ["-netdev", "user,id=user.0,hostfwd=tcp:127.0.0.1:{{ .SSHHostPort }}-:22"],
+    ["-smbios", "type=11,value=io.systemd.credential:ssh.authorized_keys.root=${var.ssh_public_key}"],
+  ]
 
   # The build-time key; 90-cleanup.sh removes its authorisation before shutdown.
   communicator         = "ssh"
@@ -228,7 +244,7 @@ build {
     output_directory = "${var.output_dir}/express-hello-digitalocean"
   }
 
-  # Stage the bundle and the unit where provision/express-hello/*.sh look for them (/var/tmp/bulwark).
+  # Stage the bundles and the unit where provision/express-hello/*.sh look for them (/var/tmp/bulwark).
   provisioner "shell" {
     execute_command = "/bin/sh -eu '{{ .Path }}'"
     inline          = ["mkdir -p -m 0700 /var/tmp/bulwark"]
@@ -236,6 +252,10 @@ build {
   provisioner "file" {
     source      = var.app_bundle
     destination = "/var/tmp/bulwark/app-bundle.tar"
+  }
+  provisioner "file" {
+    source      = var.site_bundle
+    destination = "/var/tmp/bulwark/site-bundle.tar"
   }
   provisioner "file" {
     source      = "${path.root}/../systemd/express-hello.service"
@@ -250,6 +270,7 @@ build {
       "${path.root}/provision/express-hello/10-app-user.sh",
       "${path.root}/provision/express-hello/20-app-install.sh",
       "${path.root}/provision/express-hello/30-app-unit.sh",
+      "${path.root}/provision/express-hello/40-site.sh",
       "${path.root}/provision/express-hello/90-cleanup.sh",
     ]
   }

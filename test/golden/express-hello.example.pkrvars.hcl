@@ -6,7 +6,9 @@
 app_bundle           = "/path/to/express-hello-bundle.tar"
 base_disk            = "/path/to/bulwark-base.qcow2"
 base_disk_checksum   = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+site_bundle          = "/path/to/site-bundle.tar"
 ssh_private_key_file = "/path/to/build-key"
+ssh_public_key       = "ssh-ed25519 AAAA…"
 
 # Optional: these are the defaults.
 accelerator  = "tcg"

@@ -79,8 +79,16 @@ export interface BootedVm {
   startedAt: number;
 }
 
-export async function bootSystemDisk(o: { disk: string; dataDisk: string; accel: Accelerator; serialLog: string; guestForwards?: Array<{ guestIp: string; guestPort: number; hostPort: number }> }): Promise<BootedVm> {
-  const [ssh, http, https] = [await freeLocalPort(), await freeLocalPort(), await freeLocalPort()];
+export async function bootSystemDisk(o: {
+  disk: string;
+  dataDisk: string;
+  accel: Accelerator;
+  serialLog: string;
+  guestForwards?: Array<{ guestIp: string; guestPort: number; hostPort: number }>;
+  /** Host ports for the guest's 22, 80 and 443 (default: free ones). */
+  ports?: { ssh: number; http: number; https: number };
+}): Promise<BootedVm> {
+  const { ssh, http, https } = o.ports ?? { ssh: await freeLocalPort(), http: await freeLocalPort(), https: await freeLocalPort() };
   const startedAt = Date.now();
   const vm = await bootVm({
     disk: o.disk,

@@ -212,8 +212,8 @@ test('Caddyfile: global options, TLS policy, headers, redirect', () => {
     '\t\t-X-Powered-By\n',
     'localhost, 127.0.0.1 {\n',
     'notes.example.com, www.notes.example.com {\n',
-    '\treverse_proxy 127.0.0.1:3000\n',
-    '\treverse_proxy 127.0.0.1:8000\n',
+    '\treverse_proxy 127.0.0.1:3000 {\n',
+    '\treverse_proxy 127.0.0.1:8000 {\n',
     'http:// {\n\theader -Server\n\tredir https://{host}{uri} 308\n}\n',
   ]) {
     assert.ok(c.includes(s), `Caddyfile has ${JSON.stringify(s)}`);

@@ -89,16 +89,20 @@ test('node: no MemoryDenyWriteExecute (V8 JIT) and @resources allowed, both with
   assert.match(unit, /# MemoryDenyWriteExecute= stays off: Node\.js \(V8\) JIT/);
   assert.not.ok(s.get('SystemCallFilter')!.includes('~@resources'));
   assert.match(unit, /setrlimit/);
-  assert.equal(s.get('ExecStart'), ['/usr/bin/node server.js']);
-  assert.equal(s.get('Environment'), ['NODE_ENV=production', 'PORT=3000']);
+  assert.equal(s.get('ExecStart'), ['/usr/bin/node /opt/bulwark/express-hello/launch.mjs']);
+  assert.ok(s.get('Environment')!.includes('BULWARK_APP_CONFIG=/opt/bulwark/express-hello/app.json'));
+  assert.equal(s.get('Environment'), ['BULWARK_APP_CONFIG=/opt/bulwark/express-hello/app.json', 'BULWARK_BIND_HOST=127.0.0.1', 'NODE_ENV=production', 'PORT=3000']);
 });
 
 test('python: MemoryDenyWriteExecute=yes, ~@resources, gunicorn by absolute path on loopback', () => {
   const s = serviceSettings(renderAppUnit(plan, django));
   assert.equal(s.get('MemoryDenyWriteExecute'), ['yes']);
   assert.ok(s.get('SystemCallFilter')!.includes('~@resources'));
-  assert.equal(s.get('ExecStart'), ['/usr/bin/gunicorn --bind 127.0.0.1:8000 --workers 2 notes.wsgi']);
-  assert.equal(s.get('Environment'), ['DJANGO_SETTINGS_MODULE=notes.settings', 'PORT=8000', 'PYTHONDONTWRITEBYTECODE=1', 'PYTHONUNBUFFERED=1']);
+  // The launcher runs migrations, then gunicorn on loopback (BULWARK_BIND_HOST).
+  assert.equal(s.get('ExecStart'), ['/usr/bin/python3 /opt/bulwark/django-notes/launch.py']);
+  assert.ok(s.get('Environment')!.includes('BULWARK_BIND_HOST=127.0.0.1'));
+  assert.ok(s.get('Environment')!.includes('PYTHONPATH=/opt/bulwark/django-notes:/opt/django-notes'));
+  assert.equal(s.get('Environment'), ['BULWARK_APP_CONFIG=/opt/bulwark/django-notes/app.json', 'BULWARK_BIND_HOST=127.0.0.1', 'DJANGO_SETTINGS_MODULE=notes.settings', 'PORT=8000', 'PYTHONDONTWRITEBYTECODE=1', 'PYTHONPATH=/opt/bulwark/django-notes:/opt/django-notes', 'PYTHONUNBUFFERED=1']);
 });
 
 test('no secrets declared: the environment file is optional', () => {

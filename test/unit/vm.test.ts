@@ -15,7 +15,7 @@ import { qemuArgs, sshArgs } from '../../src/vm/qemu.js';
 
 const UUID = '3f1c2a7e-5b4d-4c1e-9a8f-0123456789ab';
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHBmW0cQ0hZ1nq1mE8g2vH1a4m0nO2oZ6rX3cT9yJk1L admin@example';
-const base = { suite: 'trixie' as const, mirror: 'http://deb.debian.org/debian', securityMirror: 'http://deb.debian.org/debian-security', sizeMiB: 2048, authorizedKey: KEY };
+const base = { suite: 'trixie' as const, mirror: 'http://deb.debian.org/debian', securityMirror: 'http://deb.debian.org/debian-security', sizeMiB: 2048 };
 
 test('disk layout: root partition from 1 MiB to the end, GRUB core in the gap', () => {
   const l = diskLayout(2048);
@@ -148,7 +148,7 @@ test('sshd drop-in: keys only, root by key, B3 limits, B4 algorithms', () => {
     usedns: 'no',
     debianbanner: 'no',
     authorizedkeysfile: '/etc/ssh/authorized_keys/%u .ssh/authorized_keys',
-    hostkey: '/etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ecdsa_key',
+    hostkey: '/var/lib/bulwark/ssh/ssh_host_ed25519_key /var/lib/bulwark/ssh/ssh_host_ecdsa_key',
   };
   for (const [k, v] of Object.entries(expect)) assert.is(s.get(k), v, k);
   const allowedKex = ['mlkem768x25519-sha256', 'sntrup761x25519-sha512', 'curve25519-sha256', 'diffie-hellman-group-exchange-sha256'];
@@ -159,26 +159,27 @@ test('sshd drop-in: keys only, root by key, B3 limits, B4 algorithms', () => {
 
 test('host key unit: makes the missing keys before sshd, on any boot', () => {
   const u = renderHostKeysUnit();
-  assert.match(u, /ConditionPathExists=\|!\/etc\/ssh\/ssh_host_ed25519_key\nConditionPathExists=\|!\/etc\/ssh\/ssh_host_ecdsa_key/);
+  assert.match(u, /ConditionPathExists=\|!\/var\/lib\/bulwark\/ssh\/ssh_host_ed25519_key\nConditionPathExists=\|!\/var\/lib\/bulwark\/ssh\/ssh_host_ecdsa_key/);
+  assert.match(u, /Requires=bulwark-data.service\nAfter=bulwark-data.service/);
   assert.match(u, /Before=ssh.service ssh.socket/);
-  assert.match(u, /ExecStart=\/bin\/sh -c '\[ -e \/etc\/ssh\/ssh_host_ed25519_key \] \|\| exec \/usr\/bin\/ssh-keygen -q -t ed25519 -N "" -C "" -f \/etc\/ssh\/ssh_host_ed25519_key'/);
+  assert.match(u, /ExecStart=\/bin\/sh -c '\[ -e \/var\/lib\/bulwark\/ssh\/ssh_host_ed25519_key \] \|\| exec \/usr\/bin\/ssh-keygen -q -t ed25519 -N "" -C "" -f \/var\/lib\/bulwark\/ssh\/ssh_host_ed25519_key'/);
   assert.match(u, /WantedBy=ssh.service ssh.socket/);
   assert.not.match(u, /ConditionFirstBoot/);
 });
 
-test('system files: fstab and GRUB by UUID, DHCP, the admin key, modes', () => {
-  const files = new Map(renderConfigFiles({ rootUuid: UUID, hostname: 'bulwark', authorizedKey: `${KEY}\n` }).map((f) => [f.path, f]));
+test('system files: fstab and GRUB by UUID, DHCP, no key (the site brings it), modes', () => {
+  const files = new Map(renderConfigFiles({ rootUuid: UUID, hostname: 'bulwark' }).map((f) => [f.path, f]));
   assert.match(files.get('etc/fstab')!.content, `UUID=${UUID}\t/\text4\tdefaults,errors=remount-ro\t0\t1\n`);
   assert.is(files.get('etc/hostname')!.content, 'bulwark\n');
   assert.match(files.get('etc/hosts')!.content, /127\.0\.1\.1\tbulwark/);
   assert.match(files.get('etc/systemd/network/80-bulwark-dhcp.network')!.content, /\[Match\]\nType=ether\nName=en\* eth\*\n\n\[Network\]\nDHCP=yes\n/);
-  assert.is(files.get('etc/ssh/authorized_keys/root')!.content, `${KEY}\n`);
+  assert.not.ok(files.has('etc/ssh/authorized_keys/root'), 'the base disk lets no key in');
   assert.is(files.get('etc/ssh/sshd_config.d/10-bulwark.conf')!.mode, 0o600);
   assert.is(files.get(`etc/systemd/system/${HOST_KEYS_UNIT}`)!.content, renderHostKeysUnit());
   assert.is(files.get('boot/grub/grub.cfg')!.content, renderGrubConfig(UUID));
   assert.is(files.get('boot/grub/bulwark-core.cfg')!.content, renderGrubCoreConfig(UUID));
   assert.not.ok([...files.keys()].some((p) => /ssh_host_|machine-id/.test(p)), 'no identity in the files');
-  assert.throws(() => renderConfigFiles({ rootUuid: UUID, hostname: 'Bad_Name', authorizedKey: KEY }), /hostname/);
+  assert.throws(() => renderConfigFiles({ rootUuid: UUID, hostname: 'Bad_Name' }), /hostname/);
 });
 
 test('authorized key: one OpenSSH public key line, nothing else', () => {
@@ -238,7 +239,7 @@ test('base disk plan: deterministic, keyed by its inputs, a v4-shaped UUID', () 
   assert.match(a.sfdiskScript, new RegExp(`label-id: 0x${a.diskId}`));
   assert.ok(a.configFiles.some((f) => f.path === 'etc/fstab' && f.content.includes(a.rootUuid)));
   assert.is.not(planBaseDisk({ ...base, sizeMiB: 4096 }, ['linux-image-amd64', 'openssh-server']).key, a.key);
-  assert.is.not(planBaseDisk({ ...base, authorizedKey: KEY.replace('admin@', 'other@') }, ['linux-image-amd64', 'openssh-server']).key, a.key);
+  assert.is.not(planBaseDisk({ ...base, extraFiles: [{ path: 'etc/x', mode: 0o644, content: 'x' }] }, ['linux-image-amd64', 'openssh-server']).key, a.key);
   assert.is.not(planBaseDisk(base, ['linux-image-amd64']).key, a.key);
   assert.is.not(planBaseDisk({ ...base, mirror: 'http://mirror.example/debian' }, ['linux-image-amd64']).key, planBaseDisk(base, ['linux-image-amd64']).key);
   assert.equal(a.sources, [
