@@ -47,6 +47,8 @@ export interface BaseDiskOptions {
   hostname?: string;
   /** Packages on top of the host layer's: the TLS proxy, the apps' runtimes and Debian dependencies. */
   extraPackages?: string[];
+  /** Exactly these packages instead (a bare disk to compare with, in the VM benchmark). */
+  packages?: string[];
   /** Versions from bulwark.lock: installed instead of the mirror's newest (apt pins, removed afterwards). */
   pins?: Array<{ name: string; version: string }>;
   /** Host configuration files copied over the installed packages (firewall, sysctl, hardening). */
@@ -106,7 +108,7 @@ export function uuidFromHash(hex: string): string {
 }
 
 /** Everything the disk is made from, and its cache key. Pure apart from reading layer.json. */
-export function planBaseDisk(opts: Omit<BaseDiskOptions, 'log'>, packages = [...new Set([...baseDiskPackages(), ...(opts.extraPackages ?? [])])].sort()): BaseDiskPlan {
+export function planBaseDisk(opts: Omit<BaseDiskOptions, 'log'>, packages = opts.packages ? [...opts.packages].sort() : [...new Set([...baseDiskPackages(), ...(opts.extraPackages ?? [])])].sort()): BaseDiskPlan {
   if (opts.suite !== 'trixie') throw usageError(`VM disks are built from Debian trixie, not ${opts.suite}`);
   const layout = diskLayout(opts.sizeMiB);
   const hostname = opts.hostname ?? 'bulwark';
