@@ -31,6 +31,8 @@ export interface ProjectContext {
   lock: ProjectLock;
   /** Host names per app (bulwark.hcl `domains`), by app name. */
   domains: Record<string, string[]>;
+  /** bulwark.hcl's ACME settings for VM images. */
+  acme: { directory?: string; email?: string };
 }
 
 export interface ProjectLockOptions {
@@ -74,7 +76,7 @@ export async function loadProject(
   const securityMirror = (values['security-mirror'] ?? site.securityMirror ?? DEFAULT_SECURITY_MIRROR).replace(/\/$/, '');
   const locked = await resolveProjectLock(dir, specs, { suite, mirror, securityMirror, frozen: lockOpts.frozen ?? false, update: lockOpts.update ?? 'none', write: lockOpts.write ?? true, log: lockOpts.log });
   const { plan, apps } = createPlan(dir, specs, locked.layers, { suite, mirror, securityMirror, targets, extraEnv, epoch: locked.lock.sourceDateEpoch });
-  return { plan, apps, lock: locked, domains };
+  return { plan, apps, lock: locked, domains, acme: { directory: site.acmeDirectory, email: site.acmeEmail } };
 }
 
 /** Which Packer syntax to write: Debian's 1.6 when that is what is installed, else current. */

@@ -51,5 +51,9 @@ export interface Site {
   mirror?: string;
   securityMirror?: string;
   targets?: string[];
+  /** ACME directory for apps with domains on VM images (default Let's Encrypt); --acme-directory wins. */
+  acmeDirectory?: string;
+  /** Contact address of the ACME account; --acme-email wins. */
+  acmeEmail?: string;
   apps: SiteApp[];
 }

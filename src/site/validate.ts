@@ -9,7 +9,7 @@ import type { HclAttr, HclBlock, HclBody, HclExpr, HclOutline } from './hcl-outl
 import { didYouMean } from './suggest.js';
 import { siteFrameworks, siteSuites, siteTargets, type Site, type SiteApp, type SiteAppLines } from './types.js';
 
-export const siteKeys = ['suite', 'mirror', 'security_mirror', 'targets', 'app'] as const;
+export const siteKeys = ['suite', 'mirror', 'security_mirror', 'targets', 'acme_directory', 'acme_email', 'app'] as const;
 export const appKeys = ['path', 'framework', 'port', 'health_path', 'domains', 'env', 'secrets'] as const;
 
 /** Env names that look like secrets: they go in `secrets`, never in plain config. */
@@ -65,6 +65,8 @@ const examples: Record<string, string> = {
   mirror: 'mirror = "http://deb.debian.org/debian"',
   security_mirror: 'security_mirror = "http://deb.debian.org/debian-security"',
   targets: 'targets = ["docker"]',
+  acme_directory: 'acme_directory = "https://acme-v02.api.letsencrypt.org/directory"',
+  acme_email: 'acme_email = "ops@example.com"',
   path: 'path = "./shop"',
   framework: 'framework = "express"',
   port: 'port = 3000',
@@ -245,6 +247,10 @@ export function validateSite(src: SiteSource): Site {
   const suite = site.oneOf<Suite>('suite', siteSuites, 'suite');
   const mirror = site.url('mirror');
   const securityMirror = site.url('security_mirror');
+  const acmeDirectory = site.url('acme_directory');
+  if (acmeDirectory && !acmeDirectory.startsWith('https://')) site.fail(site.line('acme_directory'), `acme_directory must be an https:// URL (ACME runs over HTTPS), like ${examples.acme_directory}`);
+  const acmeEmail = site.string('acme_email');
+  if (acmeEmail !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(acmeEmail)) site.fail(site.line('acme_email'), `acme_email must be an e-mail address, like ${examples.acme_email}`);
   let targets: string[] | undefined;
   const t = site.strings('targets');
   if (t) {
@@ -278,6 +284,8 @@ export function validateSite(src: SiteSource): Site {
   if (mirror) out.mirror = mirror;
   if (securityMirror) out.securityMirror = securityMirror;
   if (targets) out.targets = targets;
+  if (acmeDirectory) out.acmeDirectory = acmeDirectory;
+  if (acmeEmail) out.acmeEmail = acmeEmail;
   return out;
 }
 

@@ -12,9 +12,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { appendFile, cp, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { run } from '../../src/build/proc.js';
 import { probeAccelerator, type Accelerator } from '../../src/vm/qemu.js';
 import { bulwark, example, withTimeout } from '../helpers.js';
@@ -89,7 +89,10 @@ for (const c of cases.filter((x) => !only || only.includes(x.app))) {
       assert.is(offFailed.length, 0, `offline audit failures: ${JSON.stringify(offFailed, null, 1)}`);
       assert.is(offline.code, 0, offline.stderr);
 
-      accel ??= await probeAccelerator({ log: (l) => console.log(`  ${l}`) });
+      // Probe KVM with the disk's own kernel (kept in the base disk's cache entry).
+      const baseDir = JSON.parse(await readFile(join(dirname(qcow2.path!), 'manifest.json'), 'utf8')).baseKey as string;
+      const kernel = (await readdir(baseDir)).find((f) => f.startsWith('vmlinuz-'));
+      accel ??= await probeAccelerator({ kernel: kernel ? join(baseDir, kernel) : undefined, log: (l) => console.log(`  ${l}`) });
       const dataDisk = join(work, 'data.raw');
       await run('truncate', ['-s', '512M', dataDisk]);
       let boot = 0;

@@ -119,9 +119,9 @@ test('syntax errors, with the line the outline finds', async () => {
 });
 
 test('unknown settings, with the closest valid one', async () => {
-  await fails('suite = "trixie"\ntaget = ["docker"]\napp "shop" {\n}\n', 'bulwark.hcl:2: unknown setting "taget"; did you mean "targets"? (bulwark.hcl takes suite, mirror, security_mirror, targets and app blocks)');
+  await fails('suite = "trixie"\ntaget = ["docker"]\napp "shop" {\n}\n', 'bulwark.hcl:2: unknown setting "taget"; did you mean "targets"? (bulwark.hcl takes suite, mirror, security_mirror, targets, acme_directory, acme_email and app blocks)');
   await fails('port = 3000\napp "shop" {\n}\n', 'bulwark.hcl:1: unknown setting "port": port belongs in an app block, like app "shop" { port = 3000 }');
-  await fails('source "x" {\n}\napp "shop" {\n}\n', 'bulwark.hcl:1: unknown block "source" (bulwark.hcl takes suite, mirror, security_mirror, targets and app blocks)');
+  await fails('source "x" {\n}\napp "shop" {\n}\n', 'bulwark.hcl:1: unknown block "source" (bulwark.hcl takes suite, mirror, security_mirror, targets, acme_directory, acme_email and app blocks)');
   await fails('app "shop" {\n  port = 3000\n  helth_path = "/up"\n}\n', 'bulwark.hcl:3: app "shop": unknown setting "helth_path"; did you mean "health_path"? (an app block takes path, framework, port, health_path, domains, env, secrets)');
   await fails('app "shop" {\n  healthPath = "/up"\n}\n', 'bulwark.hcl:2: app "shop": unknown setting "healthPath"; did you mean "health_path"? (an app block takes path, framework, port, health_path, domains, env, secrets)');
   await fails('app "shop" {\n  suite = "bookworm"\n}\n', 'bulwark.hcl:2: app "shop": unknown setting "suite": suite is set for the whole site, at the top of bulwark.hcl, outside the app blocks');
@@ -141,6 +141,14 @@ test('wrong types', async () => {
   await fails('app "shop" {\n  framework = "expres"\n}\n', 'bulwark.hcl:2: app "shop": unknown framework "expres"; did you mean "express"? (choose express, django, flask, static, node or python)');
   // A quoted number is a number, as HCL converts it.
   assert.is((await loadSite(site('app "shop" {\n  port = "8080"\n}\n'))).apps[0]!.port, 8080);
+});
+
+test('ACME settings for VM images: an https directory and an e-mail address', async () => {
+  const ok = await loadSite(site('acme_directory = "https://acme.example/dir/"\nacme_email = "ops@example.com"\napp "shop" {\n  domains = ["shop.example.com"]\n}\n'));
+  assert.is(ok.acmeDirectory, 'https://acme.example/dir');
+  assert.is(ok.acmeEmail, 'ops@example.com');
+  await fails('acme_directory = "http://acme.example/dir"\napp "shop" {\n}\n', 'bulwark.hcl:1: acme_directory must be an https:// URL (ACME runs over HTTPS), like acme_directory = "https://acme-v02.api.letsencrypt.org/directory"');
+  await fails('acme_email = "ops"\napp "shop" {\n}\n', 'bulwark.hcl:1: acme_email must be an e-mail address, like acme_email = "ops@example.com"');
 });
 
 test('expressions are not evaluated', async () => {
