@@ -24,7 +24,11 @@ const { bootVm, freeLocalPort, probeAccelerator } = await import(join(root, 'dis
 const { bootSystemDisk, waitHttps } = await import(join(root, 'dist/test/integration/vm-live.js'));
 
 const work = mkdtempSync(join(tmpdir(), 'bulwark-bench-vm-'));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+  const v = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+};
 const s = (ms) => (ms / 1000).toFixed(1);
 
 function sh(cmd, args) {

@@ -81,6 +81,15 @@ for (const c of cases.filter((x) => !only || only.includes(x.app))) {
       const rawAllocated = (await stat(raw.path!)).blocks * 512;
       console.log(`  (${c.app}: disk built in ${built.seconds.toFixed(1)} s; qcow2 ${mib((await stat(qcow2.path!)).size)}, raw ${mib((await stat(raw.path!)).size)} (${mib(rawAllocated)} allocated))`);
       const key = join(dir, '.bulwark', 'ssh', 'admin_ed25519');
+      const diskManifest = JSON.parse(await readFile(join(dirname(qcow2.path!), 'manifest.json'), 'utf8')) as { rootUuid: string; kernel: string; baseKey: string };
+
+      // The partition table as sfdisk reads it: one bootable Linux partition from 1 MiB (BIOS GRUB
+      // sits in the gap before it), on the raw disk the clouds import.
+      const table = JSON.parse((await run('sfdisk', ['--json', raw.path!])).stdout).partitiontable;
+      assert.is(table.label, 'dos');
+      assert.is(table.partitions.length, 1);
+      assert.is(table.partitions[0].start, 2048);
+      assert.is(table.partitions[0].bootable, true);
 
       // Offline audit of the disk file: B and D without booting.
       const offline = await bulwark(['audit', '--disk', qcow2.path!, '--json'], { timeoutMs: 600_000 });
@@ -90,7 +99,7 @@ for (const c of cases.filter((x) => !only || only.includes(x.app))) {
       assert.is(offline.code, 0, offline.stderr);
 
       // Probe KVM with the disk's own kernel (kept in the base disk's cache entry).
-      const baseDir = JSON.parse(await readFile(join(dirname(qcow2.path!), 'manifest.json'), 'utf8')).baseKey as string;
+      const baseDir = diskManifest.baseKey;
       const kernel = (await readdir(baseDir)).find((f) => f.startsWith('vmlinuz-'));
       accel ??= await probeAccelerator({ kernel: kernel ? join(baseDir, kernel) : undefined, log: (l) => console.log(`  ${l}`) });
       const dataDisk = join(work, 'data.raw');
@@ -152,6 +161,12 @@ for (const c of cases.filter((x) => !only || only.includes(x.app))) {
         assert.is(await sh(`stat -c '%a %U' /var/lib/bulwark/secrets/${c.app}.env`), '600 root');
         assert.match(await sh('findmnt -no OPTIONS /tmp'), /noexec/);
         assert.is(await sh('cat /sys/module/apparmor/parameters/enabled'), 'Y');
+        // The installed kernel, the root file system by UUID, identity made at this first boot.
+        assert.is(await sh('uname -r'), diskManifest.kernel);
+        assert.is(await sh('findmnt -n -o UUID,FSTYPE /'), `${diskManifest.rootUuid} ext4`);
+        assert.match(await sh('cat /etc/machine-id'), /^[0-9a-f]{32}$/);
+        assert.is(await sh('ls /var/lib/bulwark/ssh/ | grep "^ssh_host_.*_key$" | sort | tr "\\n" " "'), 'ssh_host_ecdsa_key ssh_host_ed25519_key');
+        assert.is(await sh('systemctl is-active bulwark-ssh-host-keys.service bulwark-data.service systemd-networkd.service | sort -u'), 'active');
         const uu = await s.exec('unattended-upgrade --dry-run --debug 2>&1; echo "exit=$?"', { timeoutMs: 300_000 });
         assert.match(uu.stdout, /exit=0\s*$/, `unattended-upgrade --dry-run: ${uu.stdout.slice(-600)}`);
         assert.match(uu.stdout, /trixie-security/);
@@ -168,8 +183,10 @@ for (const c of cases.filter((x) => !only || only.includes(x.app))) {
       console.log(`  (${c.app}: live audit ${results.filter((r) => r.status === 'pass').length} passed, ${failed.length} failed, ${results.filter((r) => r.status === 'warn').length} warnings)`);
       assert.is(failed.length, 0, `live audit failures: ${JSON.stringify(failed, null, 1)}`);
       assert.ok(results.some((r) => r.id === 'C1') && results.some((r) => r.id === 'B11') && results.some((r) => r.id === 'D1'), 'groups B, C and D ran');
+      const t1 = Date.now();
       await first.vm.stop({ timeoutMs: 120_000 });
-      console.log(`  (${c.app}: first boot to HTTPS ${secs(first.toHttps)} s under ${accel})`);
+      assert.not.ok(first.vm.running());
+      console.log(`  (${c.app}: first boot to HTTPS ${secs(first.toHttps)} s under ${accel}; ACPI power-off ${secs(Date.now() - t1)} s)`);
 
       // Second boot of the same disk: the data disk is already there.
       if (c.reboot) {
