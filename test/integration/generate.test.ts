@@ -50,9 +50,11 @@ test('the generated Packer template validates with Debian packer 1.6 given place
     const { privateKey } = generateKeyPairSync('ed25519');
     await writeFile(join(pk, 'key'), privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
     await writeFile(join(pk, 'bundle.tar'), '');
+    await writeFile(join(pk, 'site.tar'), '');
     const vars = readFileSync(join(pk, 'django-hello.example.pkrvars.hcl'), 'utf8')
       .replace(/^ssh_private_key_file\s*=.*$/m, `ssh_private_key_file = "${join(pk, 'key')}"`)
-      .replace(/^app_bundle\s*=.*$/m, `app_bundle = "${join(pk, 'bundle.tar')}"`);
+      .replace(/^app_bundle\s*=.*$/m, `app_bundle = "${join(pk, 'bundle.tar')}"`)
+      .replace(/^site_bundle\s*=.*$/m, `site_bundle = "${join(pk, 'site.tar')}"`);
     await writeFile(join(pk, 'test.pkrvars.hcl'), vars);
     // DigitalOcean's secrets come from the environment only: placeholders there.
     const env = { ...process.env, DIGITALOCEAN_API_TOKEN: 'placeholder-token-0123456789', DIGITALOCEAN_SPACES_ACCESS_KEY: 'placeholder-key-0123456789', DIGITALOCEAN_SPACES_SECRET_KEY: 'placeholder-secret-0123456789' };

@@ -34,20 +34,22 @@ echo "passwd=$(getent passwd ${name})"
 echo "group=$(getent group ${name})"
 echo "groups=$(id -G ${name})"
 
-# A bundle with things that must not survive: a foreign owner, setuid, group/other write.
-mkdir -p "$W/src/bin" "$W/src/lib"
-echo 'console.log(1)' >"$W/src/server.js"
-printf '#!/bin/sh\\n' >"$W/src/bin/www"
-chmod 4777 "$W/src/bin/www"
-chmod 0777 "$W/src/lib"
+# A bundle (app/ and bulwark/) with things that must not survive: a foreign owner, setuid,
+# group/other write.
+mkdir -p "$W/src/app/bin" "$W/src/app/lib" "$W/src/bulwark"
+echo 'console.log(1)' >"$W/src/app/server.js"
+printf '#!/bin/sh\\n' >"$W/src/app/bin/www"
+chmod 4777 "$W/src/app/bin/www"
+chmod 0777 "$W/src/app/lib"
+echo '{}' >"$W/src/bulwark/app.json"
 chown -R 1234:1234 "$W/src"
-tar -C "$W/src" -czf "$W/bundle.tar" .
+tar -C "$W/src" -czf "$W/bundle.tar" app bulwark
 
-export APP_BUNDLE="$W/bundle.tar" APP_DIR="$W/opt/${name}" STATE_DIR="$W/var/lib/${name}" SECRETS_DIR="$W/var/lib/bulwark/secrets"
+export APP_BUNDLE="$W/bundle.tar" APP_DIR="$W/opt/${name}" BULWARK_DIR="$W/opt/bulwark/${name}" STATE_DIR="$W/var/lib/${name}" SECRETS_DIR="$W/var/lib/bulwark/secrets"
 sh "$S/20-app-install.sh"
 echo 'old' >"$STATE_DIR/data.txt"
 sh "$S/20-app-install.sh"
-for p in "$APP_DIR" "$APP_DIR/server.js" "$APP_DIR/bin/www" "$APP_DIR/lib" "$STATE_DIR" "$STATE_DIR/data.txt" "$SECRETS_DIR"; do
+for p in "$APP_DIR" "$APP_DIR/server.js" "$APP_DIR/bin/www" "$APP_DIR/lib" "$BULWARK_DIR/app.json" "$STATE_DIR" "$STATE_DIR/data.txt" "$SECRETS_DIR"; do
   echo "stat $(stat -c '%u:%g %a' "$p") \${p#$W}"
 done
 echo "leftovers=$(ls -A "$W/opt" | tr '\\n' ' ')"
@@ -57,6 +59,7 @@ mkdir -p "$W/stub"
 printf '#!/bin/sh\\necho "$*" >>"%s/systemctl.log"\\n' "$W" >"$W/stub/systemctl"
 chmod +x "$W/stub/systemctl"
 PATH="$W/stub:$PATH" UNIT_FILE="$W/${name}.service" UNIT_DIR="$W/etc/systemd/system" sh "$S/30-app-unit.sh"
+echo "facts=$(tr '\\n' ' ' </etc/bulwark/apps/${name}.env)"
 echo "unit=$(stat -c '%u:%g %a' "$W/etc/systemd/system/${name}.service")"
 echo "systemctl=$(cat "$W/systemctl.log")"
 
@@ -97,12 +100,14 @@ test(`provision scripts install ${name} natively, twice`, () =>
     assert.equal(stat(`/opt/${name}/server.js`), ['0:0', '644']);
     assert.equal(stat(`/opt/${name}/bin/www`), ['0:0', '755'], 'setuid and other-write cleared, still executable');
     assert.equal(stat(`/opt/${name}/lib`), ['0:0', '755']);
+    assert.equal(stat(`/opt/bulwark/${name}/app.json`), ['0:0', '644'], 'the launcher files beside the code');
     assert.equal(stat(`/var/lib/${name}`), [`${uid}:${uid}`, '700']);
     assert.ok(stat(`/var/lib/${name}/data.txt`), 'state survives a reinstall');
     assert.equal(stat('/var/lib/bulwark/secrets'), ['0:0', '700']);
-    assert.match(out, new RegExp(`^leftovers=${name} $`, 'm'), 'no temporary folders left beside the code');
+    assert.match(out, new RegExp(`^leftovers=bulwark ${name} $`, 'm'), 'no temporary folders left beside the code');
 
     assert.match(out, /^unit=0:0 644$/m);
+    assert.match(out, new RegExp(`^facts=.*NAME=${name} APP_UID=${uid} SECRETS="[A-Z_ ]*"`, 'm'), 'the first-boot facts for bulwark-data.service');
     assert.match(out, new RegExp(`^systemctl=enable ${name}\\.service$`, 'm'));
     assert.match(out, /^clash=refused .*user clash has uid 23456, expected 34567/m);
   }),

@@ -31,7 +31,9 @@ const required = (dir: string) => [
   `base_disk            = "${join(dir, 'base.qcow2')}"`,
   `base_disk_checksum   = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"`,
   `app_bundle           = "${join(dir, 'app-bundle.tar')}"`,
+  `site_bundle          = "${join(dir, 'site-bundle.tar')}"`,
   `ssh_private_key_file = "${join(dir, 'build-key')}"`,
+  'ssh_public_key       = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholderPlaceholderPlaceholderPlaceholder"',
 ];
 
 /** Placeholder values for every cloud setting; no real credential anywhere. */
@@ -61,6 +63,7 @@ async function setUp(dialect: PackerDialect, cleanup: (c: () => Promise<unknown>
   }
   await writeFile(join(dir, 'base.qcow2'), '');
   await writeFile(join(dir, 'app-bundle.tar'), '');
+  await writeFile(join(dir, 'site-bundle.tar'), '');
   // Packer parses the key while validating; any well-formed private key will do.
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256', privateKeyEncoding: { type: 'sec1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
   await writeFile(join(dir, 'build-key'), privateKey, { mode: 0o600 });
@@ -97,7 +100,7 @@ test('the example variable file validates once its paths point at real files and
     const dir = await setUp(dialect, cleanup);
     const r = await run(
       'packer',
-      ['validate', `-var-file=${packerExampleVarsFile('express-hello')}`, `-var=base_disk=${join(dir, 'base.qcow2')}`, `-var=app_bundle=${join(dir, 'app-bundle.tar')}`, `-var=ssh_private_key_file=${join(dir, 'build-key')}`, packerTemplateFile('express-hello')],
+      ['validate', `-var-file=${packerExampleVarsFile('express-hello')}`, `-var=base_disk=${join(dir, 'base.qcow2')}`, `-var=app_bundle=${join(dir, 'app-bundle.tar')}`, `-var=site_bundle=${join(dir, 'site-bundle.tar')}`, `-var=ssh_private_key_file=${join(dir, 'build-key')}`, packerTemplateFile('express-hello')],
       {
         cwd: join(dir, 'packer'),
         allowFail: true,

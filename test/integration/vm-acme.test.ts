@@ -8,9 +8,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { connect } from 'node:tls';
 import { run } from '../../src/build/proc.js';
 import { freeLocalPort, probeAccelerator } from '../../src/vm/qemu.js';
@@ -97,7 +97,9 @@ test('ACME: a VM with a domain gets its certificate from pebble on 127.0.0.1 and
 
     const dataDisk = join(work, 'data.raw');
     await run('truncate', ['-s', '256M', dataDisk]);
-    const accel = await probeAccelerator();
+    const baseDir = JSON.parse(await readFile(join(dirname(disk.path!), 'manifest.json'), 'utf8')).baseKey as string;
+    const kernel = (await readdir(baseDir)).find((f) => f.startsWith('vmlinuz-'));
+    const accel = await probeAccelerator({ kernel: kernel ? join(baseDir, kernel) : undefined });
     const vm = await bootSystemDisk({ disk: disk.path!, dataDisk, accel, serialLog: join(work, 'serial.log'), ports, guestForwards: [{ guestIp: GUEST_IP, guestPort: 14000, hostPort: acmePort }] });
     cleanup(() => vm.vm.kill());
     const root = await pebbleRoot(mgmtPort, pebbleTlsCa);
