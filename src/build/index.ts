@@ -3,7 +3,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import PQueue from 'p-queue';
-import type { Artifact } from '../types.js';
+import { envError, type Artifact } from '../types.js';
 import type { ProjectContext } from '../cli/project.js';
 import { renderBuildDir, composePath, type RenderOptions } from '../render/index.js';
 import { writeTreeAtomic } from './atomic.js';
@@ -39,6 +39,7 @@ export async function build(ctx: ProjectContext, opts: BuildOptions): Promise<Bu
   // The VM disk carries the same app layers as the Docker image, so a qemu build makes both.
   const wantVm = plan.targets.includes('qemu');
   const wantDocker = plan.targets.includes('docker') || wantVm;
+  if (wantVm && process.getuid?.() !== 0) throw envError('--target qemu needs root: the VM disk is installed by mmdebstrap --mode=root and provisioned in a chroot (run bulwark as root, e.g. with sudo)');
   if (wantDocker) await requireDocker();
   await generate(ctx, opts);
   const logDir = join(plan.projectDir, '.bulwark', 'logs');

@@ -5,6 +5,7 @@ import { build } from '../build/index.js';
 import { makeLogger } from './progress.js';
 import { existsSync } from 'node:fs';
 import { usageError } from '../types.js';
+import { adminPublicKey } from '../build/vm-target.js';
 
 export const command: Command = {
   summary: 'build the hardened Docker image (and render the VM templates)',
@@ -40,6 +41,8 @@ Exit codes: 0 built; 1 the build failed; 2 usage or app error; 3 missing tool, d
     const diskMiB = values['disk-size'] === undefined ? undefined : Number(values['disk-size']);
     if (diskMiB !== undefined && (!Number.isInteger(diskMiB) || diskMiB < 1024)) throw usageError(`--disk-size ${values['disk-size']}: give a whole number of MiB, at least 1024`);
     if (values['acme-ca-root'] && !existsSync(values['acme-ca-root'])) throw usageError(`--acme-ca-root ${values['acme-ca-root']}: no such file`);
+    // Checked before anything is built: a bad key would otherwise fail after the images.
+    if (values['admin-key']) await adminPublicKey('.', values['admin-key']);
     const log = makeLogger();
     const ctx = await loadProject(positionals[0], values, { frozen: values['frozen-lock'], write: true, log });
     reportLock(ctx, log);

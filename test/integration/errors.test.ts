@@ -4,7 +4,8 @@ import * as assert from 'uvu/assert';
 import { existsSync, readdirSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { run } from '../../src/build/proc.js';
 import { spawn } from 'node:child_process';
 import { bulwark, bulwarkBin, example, withTimeout } from '../helpers.js';
 import { buildContainers, danglingImages } from './live.js';
@@ -79,6 +80,32 @@ test('dockerd not answering: exit 3 with how to start it', () =>
     const r = await bulwark(['build', example('express-hello')], { env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
     assert.is(r.code, 3, r.stderr);
     assert.match(oneLine(r.stderr)[0]!, /Docker daemon is not running: start it/);
+  }));
+
+test('VM target: bad options fail at once (exit 2), and without root it says so (exit 3)', () =>
+  withTimeout(180_000, async () => {
+    const dir = await expressCopy('vm-bad');
+    const key = join(dir, 'not-a-key.pub');
+    await writeFile(key, 'hello\n');
+    const bad = await bulwark(['build', dir, '--target', 'qemu', '--admin-key', key]);
+    assert.is(bad.code, 2, bad.stderr);
+    assert.match(oneLine(bad.stderr)[0]!, /--admin-key .*not an OpenSSH public key line/);
+    const missing = await bulwark(['build', dir, '--target', 'qemu', '--admin-key', join(dir, 'nope.pub')]);
+    assert.is(missing.code, 2);
+    assert.match(oneLine(missing.stderr)[0]!, /no such file/);
+    const size = await bulwark(['build', dir, '--target', 'qemu', '--disk-size', '100']);
+    assert.is(size.code, 2);
+    assert.match(oneLine(size.stderr)[0]!, /--disk-size 100: .*at least 1024/);
+    assert.not.ok(existsSync(join(dir, '.bulwark', 'vm')), 'no VM folder');
+
+    // As an unprivileged user (nobody): exit 3 naming root, before any image is built.
+    const cache = await mkdtemp(join(tmpdir(), 'bw-nobody-cache-'));
+    await run('chown', ['-R', '65534:65534', dir, cache]);
+    await run('chmod', ['755', dirname(dir)]);
+    const r = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bulwarkBin, 'build', dir, '--target', 'qemu'], { allowFail: true, timeoutMs: 120_000, env: { ...process.env, BULWARK_CACHE: cache, HOME: cache } });
+    assert.is(r.code, 3, r.stderr);
+    assert.match(oneLine(r.stderr)[0]!, /--target qemu needs root/);
+    await rm(cache, { recursive: true, force: true });
   }));
 
 test('a failing npm ci inside the build: exit 1 with the npm error, no image, no container, no temp dirs', () =>

@@ -108,7 +108,7 @@ test('GRUB configs: root by UUID, the /vmlinuz links, serial console, fallback',
   assert.match(cfg, `linux /vmlinuz.old ${kernelCommandLine(UUID)}\n\tinitrd /initrd.img.old\n`);
   assert.match(cfg, /set default=0\nset fallback=1\nset timeout=0/);
   assert.match(cfg, /serial --unit=0 --speed=115200\nterminal_input serial console\nterminal_output serial console/);
-  assert.match(kernelCommandLine(UUID), /^root=UUID=3f1c2a7e-\S+ ro console=tty0 console=ttyS0,115200n8$/);
+  assert.match(kernelCommandLine(UUID), /^root=UUID=3f1c2a7e-\S+ ro console=tty0 console=ttyS0,115200n8 panic=10$/);
   for (const m of ['biosdisk', 'part_msdos', 'ext2', 'search_fs_uuid', 'normal', 'linux']) assert.ok(GRUB_CORE_MODULES.includes(m), m);
 });
 
