@@ -8,6 +8,7 @@ import { GRUB_BOOT_IMAGE, GRUB_CORE_CONFIG, GRUB_CORE_IMAGE, GRUB_CORE_MODULES, 
 
 import { SSH_HOST_KEY_DIR, type TreeFile } from './host-spec.js';
 import { DATA_UNIT, renderDataDiskFiles } from '../render/data-disk.js';
+import { METADATA_KEYS_UNIT, renderMetadataKeysFiles } from '../render/metadata-keys.js';
 export type { TreeFile } from './host-spec.js';
 
 export interface BaseTreeInput {
@@ -199,6 +200,7 @@ export function renderConfigFiles(input: BaseTreeInput): TreeFile[] {
     },
     { path: `etc/systemd/system/${HOST_KEYS_UNIT}`, mode: 0o644, content: renderHostKeysUnit() },
     ...renderDataDiskFiles(),
+    ...renderMetadataKeysFiles(),
     { path: SSHD_DROP_IN, mode: 0o600, content: renderSshdDropIn() },
     { path: `${GRUB_DIR.slice(1)}/grub.cfg`, mode: 0o644, content: renderGrubConfig(input.rootUuid) },
     { path: GRUB_CORE_CONFIG.slice(1), mode: 0o644, content: renderGrubCoreConfig(input.rootUuid) },
@@ -258,7 +260,7 @@ export function renderCustomizeScript(enableUnits: string[] = []): string {
     '# Units: DHCP by systemd-networkd; host keys by Bulwark\'s unit (Debian\'s sshd-keygen.service runs',
     '# on a "first boot" only, which an empty machine-id is not); grub-common.service only serves',
     '# update-grub\'s recordfail, which this image does not use.',
-    `chroot "$R" systemctl enable systemd-networkd.service ${HOST_KEYS_UNIT} ${DATA_UNIT}${enableUnits.length ? ` ${[...enableUnits].sort().join(' ')}` : ''}`,
+    `chroot "$R" systemctl enable systemd-networkd.service ${HOST_KEYS_UNIT} ${DATA_UNIT} ${METADATA_KEYS_UNIT}${enableUnits.length ? ` ${[...enableUnits].sort().join(' ')}` : ''}`,
     'chroot "$R" systemctl disable sshd-keygen.service grub-common.service',
     '',
     `# GRUB: its modules where grub-install puts them, and core.img with ${GRUB_CORE_CONFIG}`,
