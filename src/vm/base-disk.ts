@@ -5,15 +5,16 @@
 // The raw disk is what the clouds import; the qcow2 is for QEMU. Both are cached under
 // <cache>/vm/base-<key>/ by the hash of everything that goes into them.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { cacheDir } from '../build/cache.js';
+import { sha256File } from '../build/layer-tar.js';
 import { onCancel, run } from '../build/proc.js';
 import { loadLayerDefinition } from '../build/layers.js';
 import { parseStanzas, suiteSources } from '../lock/archive.js';
 import { envError, usageError, workError } from '../types.js';
-import { copyTreeHook, PINS_FILE, renderConfigFiles, renderCustomizeScript, renderPinsFile, renderSetupFiles, runScriptHook, type TreeFile } from './base-tree.js';
+import { copyTreeHook, renderConfigFiles, renderCustomizeScript, renderPinsFile, renderSetupFiles, runScriptHook, type TreeFile } from './base-tree.js';
 import { diskLayout, renderSfdiskScript, type DiskLayout, SECTOR_BYTES } from './disk-layout.js';
 import { GRUB_BOOT_IMAGE, GRUB_CORE_IMAGE, grubBootSector, grubCoreForSector } from './grub.js';
 
@@ -128,19 +129,14 @@ export function planBaseDisk(opts: Omit<BaseDiskOptions, 'log'>, packages = opts
   return { key, rootUuid, diskId, packages, sources, setupFiles, configFiles, customizeScript, layout, sfdiskScript: renderSfdiskScript(layout, diskId) };
 }
 
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 /** rm -rf that never crosses into another file system (a mount left by a killed mmdebstrap). */
 async function removeTree(path: string): Promise<void> {
   if (!existsSync(path)) return;
   await run('rm', ['-rf', '--one-file-system', '--', path], { timeoutMs: 300_000, allowFail: true });
 }
 
-async function writeTree(dir: string, files: TreeFile[]): Promise<void> {
+/** Write files at their paths under `dir`, with their modes; every directory 0755. */
+export async function writeTree(dir: string, files: TreeFile[]): Promise<void> {
   await mkdir(dir, { recursive: true });
   for (const f of files) {
     const p = join(dir, f.path);

@@ -7,7 +7,7 @@
 // base disk and runs the same scripts over SSH: minutes under emulation, against seconds here).
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Plan } from '../plan/types.js';
 import type { PlannedApp } from '../plan/index.js';
@@ -18,7 +18,8 @@ import { renderProvisionScripts, provisionScriptPaths, stagedBundleName, stagedS
 import { renderAppUnit } from '../render/systemd.js';
 import { workError } from '../types.js';
 import { bulwarkVersion } from '../version.js';
-import { buildBaseDisk, writeDiskImages, type BaseDisk } from './base-disk.js';
+import { buildBaseDisk, writeDiskImages, writeTree, type BaseDisk } from './base-disk.js';
+import { sha256File } from '../build/layer-tar.js';
 import { renderSfdiskScript } from './disk-layout.js';
 import { hostFiles, HOST_UNITS_TO_ENABLE, siteFiles } from './host-files.js';
 import { AUTHORIZED_KEYS_DIR, checkAuthorizedKey } from './base-tree.js';
@@ -106,10 +107,6 @@ function releaseFile(opts: SystemDiskOptions, base: BaseDisk, key: string): stri
   ].join('\n');
 }
 
-async function sha256Of(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
-}
-
 /** The app bundle the provisioning scripts take: app/ (→ /opt/<app>) and bulwark/ (→ /opt/bulwark/<app>). */
 async function makeBundle(app: SystemDiskApp, work: string, out: string, epoch: number, logFile: string): Promise<void> {
   const name = app.planned.plan.spec.name;
@@ -130,18 +127,9 @@ async function makeBundle(app: SystemDiskApp, work: string, out: string, epoch: 
 async function makeSiteBundle(files: TreeFile[], work: string, out: string, epoch: number, logFile: string): Promise<void> {
   const dir = join(work, 'site');
   await rm(dir, { recursive: true, force: true });
-  await writeFiles(dir, files);
+  await writeTree(dir, files);
   await run('tar', ['-cf', out, '-C', dir, '--sort=name', `--mtime=@${epoch}`, '--owner=0', '--group=0', '--numeric-owner', ...[...new Set(files.map((f) => f.path.split('/')[0]!))].sort()], { logFile, timeoutMs: 60_000 });
   await rm(dir, { recursive: true, force: true });
-}
-
-async function writeFiles(root: string, files: TreeFile[]): Promise<void> {
-  for (const f of files) {
-    const p = join(root, f.path);
-    await mkdir(dirname(p), { recursive: true });
-    await writeFile(p, f.content);
-    await chmod(p, f.mode);
-  }
 }
 
 export async function buildSystemDisk(opts: SystemDiskOptions): Promise<SystemDisk> {
@@ -243,7 +231,7 @@ export async function buildSystemDisk(opts: SystemDiskOptions): Promise<SystemDi
       caCert = 'bulwark-root-ca.crt';
       await copyFile(ca.rootCert, join(out, caCert));
     }
-    await writeFile(join(out, 'SHA256SUMS'), `${images.sha256}  ${opts.name}.raw\n${images.qcow2Sha256}  ${opts.name}.qcow2\n${caCert ? `${await sha256Of(join(out, caCert))}  ${caCert}\n` : ''}`);
+    await writeFile(join(out, 'SHA256SUMS'), `${images.sha256}  ${opts.name}.raw\n${images.qcow2Sha256}  ${opts.name}.qcow2\n${caCert ? `${await sha256File(join(out, caCert))}  ${caCert}\n` : ''}`);
     const manifest: Manifest = {
       key,
       name: opts.name,

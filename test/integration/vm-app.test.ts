@@ -10,12 +10,11 @@
 // Boot times are printed: first boot (formats the data disk) and second boot, to HTTPS.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { appendFile, cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { run } from '../../src/build/proc.js';
+import { sha256File } from '../../src/build/layer-tar.js';
 import { probeAccelerator, type Accelerator } from '../../src/vm/qemu.js';
 import { bulwark, example, withTimeout } from '../helpers.js';
 import { bootSystemDisk, exposure, httpCall, httpsCall, sshTo, waitHttps, type BootedVm } from './vm-live.js';
@@ -23,12 +22,6 @@ import type { Artifact } from '../../src/types.js';
 
 const secs = (ms: number) => (ms / 1000).toFixed(1);
 const mib = (bytes: number) => `${Math.round(bytes / 1048576)} MiB`;
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const c of createReadStream(path)) h.update(c as Buffer);
-  return h.digest('hex');
-}
 
 interface Case {
   app: string;
