@@ -7,6 +7,7 @@
 // Caddy signs with an intermediate made at build time (name-constrained to localhost names and
 // loopback addresses); the root's key never reaches the machine.
 import { DATA_UNIT } from './data-disk.js';
+import { FILESYSTEM_AND_KERNEL_SANDBOX } from './systemd.js';
 import { CADDY_STORAGE, DATA_MOUNT, HTTPS_PORT, HTTP_PORT, INTERNAL_CA_DIR, type HostApp, type HostSpec, type TreeFile } from '../vm/host-spec.js';
 
 export const CADDY_UNIT = 'caddy.service';
@@ -304,21 +305,7 @@ export function renderCaddyUnit(): string {
     'CapabilityBoundingSet=CAP_NET_BIND_SERVICE',
     'AmbientCapabilities=CAP_NET_BIND_SERVICE',
     '',
-    '# Filesystem (D4).',
-    'ProtectSystem=strict',
-    'ProtectHome=yes',
-    'PrivateTmp=yes',
-    'PrivateMounts=yes',
-    '',
-    '# Kernel and devices (D5).',
-    'PrivateDevices=yes',
-    'DevicePolicy=closed',
-    'ProtectKernelTunables=yes',
-    'ProtectKernelModules=yes',
-    'ProtectKernelLogs=yes',
-    'ProtectControlGroups=yes',
-    'ProtectClock=yes',
-    'ProtectHostname=yes',
+    ...FILESYSTEM_AND_KERNEL_SANDBOX,
     '',
     '# Namespaces and sockets (D6). No AF_NETLINK: Caddy enumerates no interfaces, and glibc',
     '# resolves names without it.',

@@ -55,6 +55,28 @@ export function unitExecStart(app: AppPlan): string[] {
   return [bin, ...out];
 }
 
+/**
+ * SECURITY-CHECKS D4 and D5, the same for every Bulwark unit (the apps' and the proxy's): a
+ * read-only system, no home, private /tmp and mounts, no devices, kernel and clock out of reach.
+ */
+export const FILESYSTEM_AND_KERNEL_SANDBOX: readonly string[] = [
+    '# Filesystem (D4).',
+    'ProtectSystem=strict',
+    'ProtectHome=yes',
+    'PrivateTmp=yes',
+    'PrivateMounts=yes',
+    '',
+    '# Kernel and devices (D5).',
+    'PrivateDevices=yes',
+    'DevicePolicy=closed',
+    'ProtectKernelTunables=yes',
+    'ProtectKernelModules=yes',
+    'ProtectKernelLogs=yes',
+    'ProtectControlGroups=yes',
+    'ProtectClock=yes',
+    'ProtectHostname=yes',
+];
+
 /** Where the VM keeps an app's Bulwark files (launcher, app.json, Django settings): one folder per app. */
 export const vmBulwarkDir = (name: string) => `/opt/bulwark/${name}`;
 
@@ -141,21 +163,7 @@ export function renderAppUnit(plan: Plan, app: AppPlan): string {
     'CapabilityBoundingSet=',
     'AmbientCapabilities=',
     '',
-    '# Filesystem (D4).',
-    'ProtectSystem=strict',
-    'ProtectHome=yes',
-    'PrivateTmp=yes',
-    'PrivateMounts=yes',
-    '',
-    '# Kernel and devices (D5).',
-    'PrivateDevices=yes',
-    'DevicePolicy=closed',
-    'ProtectKernelTunables=yes',
-    'ProtectKernelModules=yes',
-    'ProtectKernelLogs=yes',
-    'ProtectControlGroups=yes',
-    'ProtectClock=yes',
-    'ProtectHostname=yes',
+    ...FILESYSTEM_AND_KERNEL_SANDBOX,
     '',
     '# Namespaces and sockets (D6).',
     'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX',
