@@ -4,6 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { bootVm, freeLocalPort, type Accelerator, type VmHandle } from '../../src/vm/qemu.js';
 import { connectSsh, type SshSession } from '../../src/vm/ssh.js';
+import { parseExposure } from '../../src/audit/checks-units.js';
 
 export interface Reply {
   status: number;
@@ -107,9 +108,9 @@ export async function sshTo(b: BootedVm, keyFile: string): Promise<SshSession> {
   return connectSsh({ port: b.ssh, privateKey: await readFile(keyFile), readyTimeoutMs: 30_000 });
 }
 
-/** "Overall exposure level for x.service: 1.1 OK" → 1.1 */
+/** "Overall exposure level for x.service: 1.1 OK" → 1.1 (the audit's parser). */
 export function exposure(out: string): number {
-  const m = /Overall exposure level for \S+: ([\d.]+)/.exec(out);
-  if (!m) throw new Error(`no exposure level in: ${out.slice(-300)}`);
-  return Number(m[1]);
+  const level = parseExposure(out);
+  if (level === null) throw new Error(`no exposure level in: ${out.slice(-300)}`);
+  return level;
 }

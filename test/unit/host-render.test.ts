@@ -13,8 +13,8 @@ import { FIREWALL_UNIT, renderFirewallFiles } from '../../src/render/firewall.js
 import { renderSysctlFiles, SYSCTL_EXPECTED, sysctlMatches } from '../../src/render/sysctl.js';
 import { DISABLED_MODULES, HOST_ENABLE_UNITS, renderHardeningFiles } from '../../src/render/host-hardening.js';
 import { CADDY_STORAGE, INTERNAL_CA_DIR, type HostSpec, type TreeFile } from '../../src/vm/host-spec.js';
+import { offlineExposure, serviceSettings, setupHint } from './unit-files.js';
 
-const setupHint = (tool: string) => `${tool} is needed by this test: run \`bash scripts/setup\` (as root) to install it`;
 
 const express = { name: 'express-hello', uid: 10001, port: 3000, runtime: 'node', framework: 'express', domains: [], secrets: ['SESSION_SECRET'], healthPath: '/healthz' } as const;
 const django = { name: 'django-notes', uid: 10002, port: 8000, runtime: 'python', framework: 'django', domains: ['notes.example.com', 'www.notes.example.com'], secrets: ['SECRET_KEY'], healthPath: '/' } as const;
@@ -378,19 +378,6 @@ test('caddy validate loads a real internal CA without its root key (Caddy 2.6)',
 
 // ---------------------------------------------------------------- Caddy's unit
 
-function serviceSettings(unit: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  let section = '';
-  for (const line of unit.split('\n')) {
-    if (/^\[.*\]$/.test(line)) section = line;
-    else if (section === '[Service]' && /^[A-Za-z]+=/.test(line)) {
-      const i = line.indexOf('=');
-      out.set(line.slice(0, i), [...(out.get(line.slice(0, i)) ?? []), line.slice(i + 1)]);
-    }
-  }
-  return out;
-}
-
 test('caddy.service: D2–D10 directives, one capability', () => {
   const unit = renderCaddyUnit();
   const s = serviceSettings(unit);
@@ -437,26 +424,8 @@ test('caddy.service: D2–D10 directives, one capability', () => {
   assert.is(files.get('etc/caddy/Caddyfile')!.mode, 0o644);
 });
 
-/** `systemd-analyze security --offline` on a unit in a temporary root (as test/unit/systemd.test.ts does). */
-async function exposure(unitName: string, unit: string): Promise<number> {
-  const version = await run('systemd-analyze', ['--version'], { timeoutMs: 10_000, missingHint: setupHint('systemd-analyze (systemd)') });
-  const m = /systemd (\d+)/.exec(version.stdout);
-  if (!m || Number(m[1]) < 250) throw new Error(`systemd-analyze ${m?.[1] ?? '?'} has no --offline (needs systemd >= 250, Debian 12+): ${setupHint('systemd-analyze')}`);
-  const root = await mkdtemp(join(tmpdir(), 'bulwark-unit-'));
-  try {
-    await mkdir(join(root, 'etc/systemd/system'), { recursive: true });
-    await writeFile(join(root, 'etc/systemd/system', unitName), unit);
-    const r = await run('systemd-analyze', ['security', '--offline=yes', `--root=${root}`, '--no-pager', unitName], { allowFail: true, timeoutMs: 30_000, env: { ...process.env, SYSTEMD_COLORS: '0' } });
-    const level = /Overall exposure level for \S+: (\d+(?:\.\d+)?)/.exec(r.stdout);
-    if (!level) throw new Error(`systemd-analyze gave no exposure level (exit ${r.code}): ${r.stderr || r.stdout}`);
-    return Number(level[1]);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-}
-
 test('D1: systemd-analyze exposure of caddy.service ≤ 2.0', async () => {
-  const level = await exposure(CADDY_UNIT, renderCaddyUnit());
+  const level = await offlineExposure(CADDY_UNIT, renderCaddyUnit());
   assert.ok(level <= 2.0, `exposure ${level} > 2.0`);
   assert.ok(level > 0, `exposure ${level}: implausibly low, is the unit read at all?`);
 });

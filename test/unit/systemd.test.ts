@@ -1,32 +1,15 @@
 // Unit tests for the app unit (SECURITY-CHECKS D1–D10): the directives, the runtime differences
-// (Node: no MemoryDenyWriteExecute, no ~@resources), ExecStart, and, where systemd-analyze is
-// installed, the measured exposure (≤ 1.5 for apps, D1).
+// (Node: no MemoryDenyWriteExecute, no ~@resources), ExecStart, and the exposure measured by
+// systemd-analyze (≤ 1.5 for apps, D1; scripts/setup installs it).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { run } from '../../src/build/proc.js';
 import { absoluteCommand, renderAppUnit, systemdWord, unitExecStart } from '../../src/render/systemd.js';
 import { appUid } from '../../src/names.js';
 import { samplePlan } from './sample-plan.js';
+import { offlineExposure, serviceSettings } from './unit-files.js';
 
 const plan = samplePlan();
 const [express, django] = plan.apps as [(typeof plan.apps)[0], (typeof plan.apps)[0]];
-
-/** Settings of the [Service] section as key → values (repeatable keys keep every value). */
-function serviceSettings(unit: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  let section = '';
-  for (const line of unit.split('\n')) {
-    if (/^\[.*\]$/.test(line)) section = line;
-    else if (section === '[Service]' && /^[A-Za-z]+=/.test(line)) {
-      const i = line.indexOf('=');
-      out.set(line.slice(0, i), [...(out.get(line.slice(0, i)) ?? []), line.slice(i + 1)]);
-    }
-  }
-  return out;
-}
 
 const hardening: Record<string, string> = {
   NoNewPrivileges: 'yes',
@@ -128,39 +111,16 @@ test('ExecStart: absolute binaries and safe quoting', () => {
   assert.equal(unitExecStart(app), ['/usr/bin/gunicorn', '--bind=127.0.0.1:8000', 'notes.wsgi']);
 });
 
-/** `systemd-analyze security --offline` on the rendered unit in a temporary root; null when unavailable. */
-async function exposure(unitName: string, unit: string): Promise<number | null> {
-  const version = await run('systemd-analyze', ['--version'], { allowFail: true, timeoutMs: 10_000 }).catch(() => null);
-  const m = version && /systemd (\d+)/.exec(version.stdout);
-  if (!m || Number(m[1]) < 250) return null; // --offline= came in systemd 250
-  const root = await mkdtemp(join(tmpdir(), 'bulwark-unit-'));
-  try {
-    await mkdir(join(root, 'etc/systemd/system'), { recursive: true });
-    await writeFile(join(root, 'etc/systemd/system', unitName), unit);
-    const r = await run('systemd-analyze', ['security', '--offline=yes', `--root=${root}`, '--no-pager', unitName], { allowFail: true, timeoutMs: 30_000, env: { ...process.env, SYSTEMD_COLORS: '0' } });
-    const level = /Overall exposure level for \S+: (\d+(?:\.\d+)?)/.exec(r.stdout);
-    if (!level) throw new Error(`systemd-analyze gave no exposure level (exit ${r.code}): ${r.stderr || r.stdout}`);
-    return Number(level[1]);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-}
-
 for (const app of [express, django]) {
   test(`D1: systemd-analyze exposure of ${app.spec.name} ≤ 1.5`, async () => {
-    const level = await exposure(`${app.spec.name}.service`, renderAppUnit(plan, app));
-    if (level === null) {
-      console.log('  (skipped: systemd-analyze ≥ 250 with --offline not available)');
-      return;
-    }
+    const level = await offlineExposure(`${app.spec.name}.service`, renderAppUnit(plan, app));
     assert.ok(level <= 1.5, `exposure ${level} > 1.5`);
     assert.ok(level > 0, `exposure ${level}: implausibly low, is the unit read at all?`);
   });
 }
 
 test('D1: the measurement is real (a bare unit scores high)', async () => {
-  const level = await exposure('bare.service', '[Service]\nExecStart=/usr/bin/node server.js\n');
-  if (level === null) return;
+  const level = await offlineExposure('bare.service', '[Service]\nExecStart=/usr/bin/node server.js\n');
   assert.ok(level > 9, `bare unit exposure ${level}`);
 });
 
