@@ -80,7 +80,7 @@ export async function hostSpecFor(ctx: ProjectContext, opts: Pick<VmBuildOptions
       ...(opts.acmeEmail ? { email: opts.acmeEmail } : {}),
       ...(opts.acmeCaRoot ? { caRootPem: await readFile(opts.acmeCaRoot, 'utf8') } : {}),
     };
-  } else if (opts.acmeDirectory && opts.acmeDirectory !== ctx.acme.directory) throw usageError('--acme-directory needs apps with domains (bulwark.hcl `domains`); without one the VM uses its internal CA');
+  }
   return { hostname: name.slice(0, 63), apps, tls };
 }
 
@@ -118,6 +118,9 @@ export interface VmBuildResult {
 
 export async function buildVmTarget(ctx: ProjectContext, docker: DockerBuildResult[], opts: VmBuildOptions): Promise<VmBuildResult> {
   const name = diskName(ctx);
+  // The flag, not bulwark.hcl's default for the site, asks for ACME where no app has a domain.
+  if (opts.acmeDirectory && ctx.apps.every((a) => !ctx.domains[a.plan.spec.name]?.length))
+    throw usageError('--acme-directory needs apps with domains (bulwark.hcl `domains`); without one the VM uses its internal CA');
   const host = await hostSpecFor(ctx, { ...opts, acmeDirectory: opts.acmeDirectory ?? ctx.acme.directory, acmeEmail: opts.acmeEmail ?? ctx.acme.email }, name);
   const admin = await adminPublicKey(ctx.plan.projectDir, opts.adminKey);
   const apps = ctx.apps.map((planned) => {
